@@ -1,0 +1,55 @@
+/* db.h - a small PostgreSQL connection pool with lazily prepared statements.
+ *
+ * A service declares each query once, as a static db_stmt beside the code
+ * that runs it; db_exec prepares it on a connection the first time that
+ * connection runs it, so statements survive a reconnect. Parameters are
+ * always passed separately from the SQL text (text format). */
+#ifndef RCYCLE_DB_H
+#define RCYCLE_DB_H
+
+#include <libpq-fe.h>
+
+#include "status.h"
+
+typedef struct db_pool db_pool;
+typedef struct db_conn db_conn;
+
+/* A query. Its address identifies it, so it must live as long as the pool
+ * (declare it static). */
+typedef struct db_stmt {
+    const char *name; /* unique across the process */
+    const char *sql;
+    int nparams;
+} db_stmt;
+
+/* Creates a pool of at most size connections to url, opened on demand; it
+ * never fails because the database is down. The pool copies url. */
+db_pool *db_pool_create(const char *url, const char *application_name, int size);
+void db_pool_destroy(db_pool *pool);
+
+/* Borrows a working connection, (re)connecting as needed. NULL when none is
+ * free within timeout_ms or the database cannot be reached: answer
+ * UNAVAILABLE. A borrowed connection is returned with db_release. */
+db_conn *db_acquire(db_pool *pool, int timeout_ms);
+void db_release(db_pool *pool, db_conn *conn);
+
+/* Runs stmt with params (stmt->nparams strings, NULL = SQL NULL). On success
+ * returns RC_OK and *out, which the caller PQclear()s. On failure returns the
+ * mapped status (ALREADY_EXISTS for unique violations, ABORTED for
+ * serialization failures, UNAVAILABLE for a lost connection, INTERNAL
+ * otherwise), logs the server's message under request_id, and *out is NULL. */
+rc_status db_exec(db_conn *conn, const db_stmt *stmt, const char *const *params,
+                  const char *request_id, PGresult **out);
+
+/* Runs a fixed command without parameters (BEGIN, COMMIT, ROLLBACK ...). */
+rc_status db_command(db_conn *conn, const char *sql, const char *request_id);
+
+/* The SQLSTATE of the last failed db_exec on conn ("" if none). */
+const char *db_last_sqlstate(const db_conn *conn);
+
+/* SELECT 1 on a borrowed connection; RC_OK when the database answers. */
+rc_status db_ping(db_pool *pool, int timeout_ms);
+
+void db_pool_counts(db_pool *pool, int *in_use, int *idle);
+
+#endif

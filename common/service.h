@@ -1,0 +1,34 @@
+/* service.h - the common start-up and shut-down of an RPC service.
+ *
+ * A service's main.c describes itself in a service_def and calls
+ * service_main, which reads the configuration (DATABASE_URL, the service's
+ * address variable, RCYCLE_ADMIN_PORT, LOG_LEVEL), opens the database pool,
+ * starts the RPC server and the admin port, and runs until SIGINT/SIGTERM. */
+#ifndef RCYCLE_SERVICE_H
+#define RCYCLE_SERVICE_H
+
+#include "db.h"
+#include "rpc.h"
+
+typedef struct service_env {
+    db_pool *pool;
+} service_env;
+
+typedef struct service_def {
+    const char *name;         /* "svc-users" */
+    const char *addr_var;     /* "RCYCLE_USERS_ADDR" */
+    const char *default_addr; /* "tcp://127.0.0.1:7101" */
+    int default_admin_port;
+    const rpc_method *methods;
+    /* Optional: builds the service's state (clients to other services,
+     * background workers) once the pool exists. Returns 0 on success, or -1
+     * after logging why. */
+    int (*init)(service_env *env, void **state);
+    /* Optional: stops and frees what init built. */
+    void (*fini)(void *state);
+} service_def;
+
+/* Returns the process exit status. */
+int service_main(const service_def *def);
+
+#endif
