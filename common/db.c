@@ -1,0 +1,302 @@
+/* db.c - the PostgreSQL connection pool.
+ *
+ * Connections are opened on first use and reopened when found broken, so a
+ * service starts and keeps running while the database is down and recovers
+ * by itself when it returns. Each connection remembers which statements it
+ * has prepared; a reconnect forgets them and they are prepared again on
+ * their next use. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+
+struct db_conn {
+    PGconn *pg;
+    int in_use;
+    /* Statements prepared on this very connection (pointer identity). */
+    const db_stmt **prepared;
+    size_t nprepared;
+    size_t cap;
+    char sqlstate[6];
+};
+
+struct db_pool {
+    char *url;
+    char *application_name;
+    int size;
+    db_conn *conns;
+    int in_use;
+    pthread_mutex_t mu;
+    pthread_cond_t freed;
+};
+
+db_pool *db_pool_create(const char *url, const char *application_name, int size)
+{
+    db_pool *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        abort();
+    p->url = strdup(url);
+    p->application_name = strdup(application_name);
+    p->size = size;
+    p->conns = calloc((size_t)size, sizeof *p->conns);
+    if (p->url == NULL || p->application_name == NULL || p->conns == NULL)
+        abort();
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->freed, NULL);
+    return p;
+}
+
+static void forget_prepared(db_conn *c)
+{
+    c->nprepared = 0;
+}
+
+static void disconnect(db_conn *c)
+{
+    if (c->pg != NULL)
+        PQfinish(c->pg);
+    c->pg = NULL;
+    forget_prepared(c);
+}
+
+void db_pool_destroy(db_pool *p)
+{
+    if (p == NULL)
+        return;
+    for (int i = 0; i < p->size; i++) {
+        disconnect(&p->conns[i]);
+        free(p->conns[i].prepared);
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->freed);
+    free(p->conns);
+    free(p->url);
+    free(p->application_name);
+    free(p);
+}
+
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* An idle connection whose server went away (a restart) has an end-of-file
+ * waiting on its socket; reading it now finds out before a query is lost. */
+static int still_alive(PGconn *pg)
+{
+    return pg != NULL && PQconsumeInput(pg) && PQstatus(pg) == CONNECTION_OK;
+}
+
+/* Opens c->pg if needed; returns 1 when the connection is usable. */
+static int ensure_connected(db_pool *p, db_conn *c)
+{
+    if (still_alive(c->pg))
+        return 1;
+    disconnect(c);
+    /* connect_timeout comes first so that one given in the URL wins. */
+    const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *vals[] = {"3", p->application_name, p->url, NULL};
+    c->pg = PQconnectdbParams(keys, vals, 1);
+    if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
+        /* PQerrorMessage may name the host; it goes to the log only. */
+        log_warn(NULL, "database connection failed: %s",
+                 c->pg ? PQerrorMessage(c->pg) : "out of memory");
+        disconnect(c);
+        return 0;
+    }
+    PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+    return 1;
+}
+
+static void deadline_after(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static db_conn *take_free_conn(db_pool *p, int timeout_ms)
+{
+    struct timespec until;
+    deadline_after(&until, timeout_ms);
+    pthread_mutex_lock(&p->mu);
+    db_conn *found = NULL;
+    for (;;) {
+        for (int i = 0; i < p->size && found == NULL; i++)
+            if (!p->conns[i].in_use)
+                found = &p->conns[i];
+        if (found != NULL || pthread_cond_timedwait(&p->freed, &p->mu, &until) == ETIMEDOUT)
+            break;
+    }
+    if (found != NULL) {
+        found->in_use = 1;
+        p->in_use++;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return found;
+}
+
+static void give_back(db_pool *p, db_conn *c)
+{
+    pthread_mutex_lock(&p->mu);
+    c->in_use = 0;
+    p->in_use--;
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->mu);
+}
+
+db_conn *db_acquire(db_pool *p, int timeout_ms)
+{
+    db_conn *c = take_free_conn(p, timeout_ms);
+    if (c == NULL)
+        return NULL;
+    if (!ensure_connected(p, c)) {
+        give_back(p, c);
+        return NULL;
+    }
+    c->sqlstate[0] = '\0';
+    return c;
+}
+
+void db_release(db_pool *p, db_conn *c)
+{
+    /* Invariant: a connection in the free list is idle, outside any
+     * transaction, so the next borrower starts clean. */
+    switch (PQtransactionStatus(c->pg)) {
+    case PQTRANS_IDLE:
+        break;
+    case PQTRANS_INTRANS:
+    case PQTRANS_INERROR: {
+        PGresult *r = PQexec(c->pg, "ROLLBACK");
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            disconnect(c);
+        PQclear(r);
+        break;
+    }
+    default:
+        disconnect(c);
+        break;
+    }
+    give_back(p, c);
+}
+
+static int is_prepared(const db_conn *c, const db_stmt *stmt)
+{
+    for (size_t i = 0; i < c->nprepared; i++)
+        if (c->prepared[i] == stmt)
+            return 1;
+    return 0;
+}
+
+static void remember_prepared(db_conn *c, const db_stmt *stmt)
+{
+    if (c->nprepared == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->prepared = realloc(c->prepared, c->cap * sizeof *c->prepared);
+        if (c->prepared == NULL)
+            abort();
+    }
+    c->prepared[c->nprepared++] = stmt;
+}
+
+/* Maps a failed result to a status, keeping the SQLSTATE for the caller. */
+static rc_status failure_status(db_conn *c, const PGresult *res, const char *what,
+                                const char *request_id)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        log_warn(request_id, "database connection lost during %s", what);
+        return RC_UNAVAILABLE;
+    }
+    if (strcmp(c->sqlstate, "23505") == 0)
+        return RC_ALREADY_EXISTS;
+    if (strcmp(c->sqlstate, "40001") == 0 || strcmp(c->sqlstate, "40P01") == 0)
+        return RC_ABORTED;
+    if (strcmp(c->sqlstate, "57014") == 0)
+        return RC_DEADLINE_EXCEEDED;
+    log_error(request_id, "database error in %s: %s", what,
+              res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
+    return RC_INTERNAL;
+}
+
+static rc_status prepare(db_conn *c, const db_stmt *stmt, const char *request_id)
+{
+    PGresult *res = PQprepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
+    rc_status st = RC_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        st = failure_status(c, res, stmt->name, request_id);
+    else
+        remember_prepared(c, stmt);
+    PQclear(res);
+    return st;
+}
+
+rc_status db_exec(db_conn *c, const db_stmt *stmt, const char *const *params,
+                  const char *request_id, PGresult **out)
+{
+    *out = NULL;
+    c->sqlstate[0] = '\0';
+    if (!is_prepared(c, stmt)) {
+        rc_status st = prepare(c, stmt, request_id);
+        if (st != RC_OK)
+            return st;
+    }
+    PGresult *res = PQexecPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
+    ExecStatusType status = PQresultStatus(res);
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+        *out = res;
+        return RC_OK;
+    }
+    rc_status st = failure_status(c, res, stmt->name, request_id);
+    PQclear(res);
+    return st;
+}
+
+rc_status db_command(db_conn *c, const char *sql, const char *request_id)
+{
+    c->sqlstate[0] = '\0';
+    PGresult *res = PQexec(c->pg, sql);
+    rc_status st = RC_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        st = failure_status(c, res, sql, request_id);
+    PQclear(res);
+    return st;
+}
+
+const char *db_last_sqlstate(const db_conn *c)
+{
+    return c->sqlstate;
+}
+
+rc_status db_ping(db_pool *p, int timeout_ms)
+{
+    db_conn *c = db_acquire(p, timeout_ms);
+    if (c == NULL)
+        return RC_UNAVAILABLE;
+    PGresult *res = PQexec(c->pg, "SELECT 1");
+    rc_status st = PQresultStatus(res) == PGRES_TUPLES_OK ? RC_OK : RC_UNAVAILABLE;
+    PQclear(res);
+    db_release(p, c);
+    return st;
+}
+
+void db_pool_counts(db_pool *p, int *in_use, int *idle)
+{
+    pthread_mutex_lock(&p->mu);
+    *in_use = p->in_use;
+    *idle = 0;
+    for (int i = 0; i < p->size; i++)
+        if (!p->conns[i].in_use && p->conns[i].pg != NULL)
+            (*idle)++;
+    pthread_mutex_unlock(&p->mu);
+}

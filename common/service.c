@@ -1,0 +1,124 @@
+/* service.c - start-up and shut-down shared by the three RPC services:
+ * configuration, logging, database pool, RPC server, admin port, signals. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "admin.h"
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "service.h"
+
+#define READY_PING_TIMEOUT_MS 1000
+
+typedef struct service_config {
+    log_level level;
+    const char *database_url;
+    const char *addr;
+    const char *bind_host;
+    int admin_port;
+    int workers;
+} service_config;
+
+/* Reads every variable; returns 0, or -1 after printing one line per bad one. */
+static int read_config(const service_def *def, service_config *cfg)
+{
+    char err[CONFIG_ERR_LEN];
+    int bad = 0;
+    if (log_parse_level(config_string("LOG_LEVEL", "info"), &cfg->level) != 0) {
+        fprintf(stderr, "LOG_LEVEL: must be debug, info, warn or error\n");
+        bad = 1;
+    }
+    if (config_database_url("DATABASE_URL", "postgresql://127.0.0.1:5432/rcycle",
+                            &cfg->database_url, err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        bad = 1;
+    }
+    if (config_nng_url(def->addr_var, def->default_addr, &cfg->addr, err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        bad = 1;
+    }
+    if (config_port("RCYCLE_ADMIN_PORT", def->default_admin_port, &cfg->admin_port, err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        bad = 1;
+    }
+    if (config_int("RCYCLE_WORKERS", 8, 1, 256, &cfg->workers, err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        bad = 1;
+    }
+    cfg->bind_host = config_string("RCYCLE_BIND_HOST", "127.0.0.1");
+    return bad ? -1 : 0;
+}
+
+static int database_ready(void *arg)
+{
+    return db_ping(arg, READY_PING_TIMEOUT_MS) == RC_OK;
+}
+
+static double pool_in_use(void *arg)
+{
+    int in_use, idle;
+    db_pool_counts(arg, &in_use, &idle);
+    return in_use;
+}
+
+static double pool_idle(void *arg)
+{
+    int in_use, idle;
+    db_pool_counts(arg, &in_use, &idle);
+    return idle;
+}
+
+/* Blocks SIGINT and SIGTERM in every thread, so that only sigwait sees them. */
+static void block_stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int service_main(const service_def *def)
+{
+    service_config cfg;
+    if (read_config(def, &cfg) != 0)
+        return 2;
+    log_init(def->name, cfg.level);
+    metrics_init(def->name, RCYCLE_VERSION);
+    sigset_t stop_signals;
+    block_stop_signals(&stop_signals);
+
+    service_env env = {.pool = db_pool_create(cfg.database_url, def->name, cfg.workers + 2)};
+    metrics_gauge("rcycle_db_pool_connections", "Database connections by state", "state",
+                  "in_use", pool_in_use, env.pool);
+    metrics_gauge("rcycle_db_pool_connections", "Database connections by state", "state", "idle",
+                  pool_idle, env.pool);
+
+    int status = 1;
+    void *state = NULL;
+    rpc_server *server = NULL;
+    admin_server *admin = NULL;
+    if (def->init != NULL && def->init(&env, &state) != 0)
+        goto out;
+    if (rpc_server_start(cfg.addr, def->methods, cfg.workers, env.pool, state, &server) != RC_OK)
+        goto out;
+    if (admin_start(cfg.bind_host, cfg.admin_port, database_ready, env.pool, &admin) != RC_OK)
+        goto out;
+    log_info(NULL, "%s serving %s, admin on %s:%d", def->name, cfg.addr, cfg.bind_host,
+             cfg.admin_port);
+
+    int sig;
+    sigwait(&stop_signals, &sig);
+    log_info(NULL, "%s stopping on signal %d", def->name, sig);
+    status = 0;
+out:
+    admin_stop(admin);
+    rpc_server_stop(server);
+    if (def->fini != NULL && state != NULL)
+        def->fini(state);
+    db_pool_destroy(env.pool);
+    metrics_shutdown();
+    return status;
+}

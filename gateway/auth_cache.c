@@ -1,0 +1,135 @@
+/* auth_cache.c - a chained hash table of token hash -> packed user, with a
+ * fixed time to live. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth_cache.h"
+#include "token.h"
+
+#define AUTH_CACHE_BUCKETS 1024
+
+typedef struct auth_entry {
+    struct auth_entry *next;
+    char token_hash[TOKEN_HASH_LEN + 1];
+    int64_t expires_ms;
+    uint8_t *user; /* packed Rcycle__Users__User */
+    size_t user_len;
+} auth_entry;
+
+struct auth_cache {
+    auth_entry *buckets[AUTH_CACHE_BUCKETS];
+    size_t count;
+    size_t max_entries;
+};
+
+auth_cache *auth_cache_create(size_t max_entries)
+{
+    auth_cache *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        abort();
+    c->max_entries = max_entries;
+    return c;
+}
+
+static void free_entry(auth_entry *e)
+{
+    free(e->user);
+    free(e);
+}
+
+/* Drops the expired entries, or all of them when everything is set. */
+static void sweep(auth_cache *c, int64_t now_ms, int everything)
+{
+    for (size_t b = 0; b < AUTH_CACHE_BUCKETS; b++) {
+        auth_entry **link = &c->buckets[b];
+        while (*link != NULL) {
+            auth_entry *e = *link;
+            if (everything || e->expires_ms <= now_ms) {
+                *link = e->next;
+                free_entry(e);
+                c->count--;
+            } else {
+                link = &e->next;
+            }
+        }
+    }
+}
+
+void auth_cache_destroy(auth_cache *c)
+{
+    if (c == NULL)
+        return;
+    sweep(c, 0, 1);
+    free(c);
+}
+
+static size_t bucket_of(const char *token_hash)
+{
+    /* The key is already a uniform hash; its first hex digits will do. */
+    size_t h = 0;
+    for (int i = 0; i < 8; i++)
+        h = h * 16 + (size_t)(token_hash[i] <= '9' ? token_hash[i] - '0' : token_hash[i] - 'a' + 10);
+    return h % AUTH_CACHE_BUCKETS;
+}
+
+static auth_entry **find_link(auth_cache *c, const char *token_hash)
+{
+    auth_entry **link = &c->buckets[bucket_of(token_hash)];
+    while (*link != NULL && strcmp((*link)->token_hash, token_hash) != 0)
+        link = &(*link)->next;
+    return link;
+}
+
+Rcycle__Users__User *auth_cache_get(auth_cache *c, const char *token, int64_t now_ms)
+{
+    char hash[TOKEN_HASH_LEN + 1];
+    token_hash_hex(token, hash);
+    auth_entry **link = find_link(c, hash);
+    auth_entry *e = *link;
+    if (e == NULL)
+        return NULL;
+    if (e->expires_ms <= now_ms) {
+        *link = e->next;
+        free_entry(e);
+        c->count--;
+        return NULL;
+    }
+    return rcycle__users__user__unpack(NULL, e->user_len, e->user);
+}
+
+void auth_cache_put(auth_cache *c, const char *token, const Rcycle__Users__User *user,
+                    int64_t now_ms)
+{
+    auth_cache_forget(c, token);
+    if (c->count >= c->max_entries)
+        sweep(c, now_ms, 0);
+    if (c->count >= c->max_entries)
+        sweep(c, now_ms, 1);
+    auth_entry *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        abort();
+    token_hash_hex(token, e->token_hash);
+    e->expires_ms = now_ms + AUTH_CACHE_TTL_MS;
+    e->user_len = rcycle__users__user__get_packed_size(user);
+    e->user = malloc(e->user_len ? e->user_len : 1);
+    if (e->user == NULL)
+        abort();
+    rcycle__users__user__pack(user, e->user);
+    size_t b = bucket_of(e->token_hash);
+    e->next = c->buckets[b];
+    c->buckets[b] = e;
+    c->count++;
+}
+
+void auth_cache_forget(auth_cache *c, const char *token)
+{
+    char hash[TOKEN_HASH_LEN + 1];
+    token_hash_hex(token, hash);
+    auth_entry **link = find_link(c, hash);
+    auth_entry *e = *link;
+    if (e != NULL) {
+        *link = e->next;
+        free_entry(e);
+        c->count--;
+    }
+}

@@ -1,0 +1,30 @@
+/* auth_cache.h - the gateway's short-lived memory of authenticated tokens.
+ *
+ * API.md allows a gateway to trust a session for at most 5 seconds after
+ * svc-users last confirmed it; that bound is kept here (AUTH_CACHE_TTL_MS).
+ * Keys are token hashes, never tokens. Used from the loop thread only. */
+#ifndef RCYCLE_GATEWAY_AUTH_CACHE_H
+#define RCYCLE_GATEWAY_AUTH_CACHE_H
+
+#include <stdint.h>
+
+#include "users.pb-c.h"
+
+#define AUTH_CACHE_TTL_MS 5000
+
+typedef struct auth_cache auth_cache;
+
+auth_cache *auth_cache_create(size_t max_entries);
+void auth_cache_destroy(auth_cache *c);
+
+/* A copy of the cached user for token (free with
+ * rcycle__users__user__free_unpacked), or NULL when absent or stale. */
+Rcycle__Users__User *auth_cache_get(auth_cache *c, const char *token, int64_t now_ms);
+
+/* Remembers user for token until now_ms + AUTH_CACHE_TTL_MS. */
+void auth_cache_put(auth_cache *c, const char *token, const Rcycle__Users__User *user,
+                    int64_t now_ms);
+
+void auth_cache_forget(auth_cache *c, const char *token);
+
+#endif

@@ -1,0 +1,319 @@
+/* exchange.c - the life of one API request: routing, request id, query and
+ * body decoding, the RPC bridge back to the event loop, and responses. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "gateway.h"
+#include "json_map.h"
+#include "log.h"
+#include "metrics.h"
+#include "routes.h"
+
+#define JSON_CONTENT_TYPE "application/json; charset=utf-8"
+
+/* An RPC completion on its way from an nng thread to the loop thread. */
+typedef struct rpc_done_msg {
+    h2o_multithread_message_t super;
+    gw_exchange *ex;
+    gw_reply_fn fn;
+    rpc_reply *reply;
+} rpc_done_msg;
+
+static void exchange_free(gw_exchange *ex)
+{
+    query_free(&ex->query);
+    json_decref(ex->body);
+    if (ex->user != NULL)
+        rcycle__users__user__free_unpacked(ex->user, NULL);
+    if (ex->free_data != NULL)
+        ex->free_data(ex->data);
+    free(ex);
+}
+
+/* h2o disposes the request's pool when the request is over, whether it was
+ * answered or the client went away. */
+static void on_request_disposed(void *slot)
+{
+    gw_exchange *ex = *(gw_exchange **)slot;
+    ex->req = NULL;
+    if (ex->pending == 0)
+        exchange_free(ex);
+}
+
+/* A request id from the client is echoed when it is a short token of safe
+ * characters (it goes into every log line); otherwise one is made. */
+static int acceptable_request_id(const char *s, size_t len)
+{
+    if (len == 0 || len > 64)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':'))
+            return 0;
+    }
+    return 1;
+}
+
+static void assign_request_id(gw_exchange *ex)
+{
+    h2o_req_t *req = ex->req;
+    ssize_t at = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);
+    if (at != -1) {
+        h2o_iovec_t v = req->headers.entries[at].value;
+        if (acceptable_request_id(v.base, v.len)) {
+            memcpy(ex->request_id, v.base, v.len);
+            ex->request_id[v.len] = '\0';
+            return;
+        }
+    }
+    unsigned char raw[16];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(ex->request_id, sizeof ex->request_id, raw, sizeof raw);
+}
+
+static const char *method_label(const gw_exchange *ex)
+{
+    return ex->route ? ex->route->method : "other";
+}
+
+static void log_and_count(const gw_exchange *ex, int status)
+{
+    double seconds = (double)(rpc_now_ms() - ex->started_ms) / 1000.0;
+    metrics_observe_http(ex->route ? ex->route->pattern : "unmatched", method_label(ex), status,
+                         seconds);
+    log_info(ex->request_id, "%s %s -> %d in %.1f ms", method_label(ex),
+             ex->route ? ex->route->pattern : "unmatched", status, seconds * 1000.0);
+}
+
+static void respond(gw_exchange *ex, int status, const char *body, size_t len)
+{
+    h2o_req_t *req = ex->req;
+    if (req == NULL || ex->responded)
+        return;
+    ex->responded = 1;
+    log_and_count(ex, status);
+    req->res.status = status;
+    req->res.reason = rc_http_reason(status);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
+                          ex->request_id, strlen(ex->request_id));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    if (len > 0)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                       H2O_STRLIT(JSON_CONTENT_TYPE));
+    req->res.content_length = len;
+    h2o_send_inline(req, body, len);
+}
+
+void gw_respond_json(gw_exchange *ex, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (text == NULL) {
+        static const char fail[] = "{\"error\":\"internal error\",\"code\":\"INTERNAL\"}";
+        respond(ex, 500, fail, sizeof fail - 1);
+        return;
+    }
+    respond(ex, status, text, strlen(text));
+    free(text);
+}
+
+static json_t *error_body(rc_status code, const char *message)
+{
+    return json_pack("{s:s, s:s}", "error", message, "code", rc_status_name(code));
+}
+
+void gw_respond_error(gw_exchange *ex, rc_status code, const char *message)
+{
+    gw_respond_json(ex, rc_status_http(code), error_body(code, message));
+}
+
+void gw_respond_error_json(gw_exchange *ex, rc_status code, json_t *body)
+{
+    json_object_set_new(body, "code", json_string(rc_status_name(code)));
+    gw_respond_json(ex, rc_status_http(code), body);
+}
+
+void gw_respond_reply_error(gw_exchange *ex, const rpc_reply *reply)
+{
+    const char *message = reply->message && reply->message[0] ? reply->message : "request failed";
+    if (reply->code == RC_INTERNAL || reply->code == RC_UNKNOWN)
+        message = "internal error";
+    gw_respond_error(ex, reply->code == RC_OK ? RC_INTERNAL : reply->code, message);
+}
+
+void gw_respond_no_content(gw_exchange *ex)
+{
+    respond(ex, 204, "", 0);
+}
+
+void gw_add_header(gw_exchange *ex, const char *name, const char *value)
+{
+    if (ex->req == NULL)
+        return;
+    h2o_req_t *req = ex->req;
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL,
+                          h2o_strdup(&req->pool, value, SIZE_MAX).base, strlen(value));
+}
+
+ProtobufCMessage *gw_unpack_reply(gw_exchange *ex, const rpc_reply *reply,
+                                  const ProtobufCMessageDescriptor *desc)
+{
+    ProtobufCMessage *msg = protobuf_c_message_unpack(desc, NULL, reply->payload_len, reply->payload);
+    if (msg == NULL) {
+        log_error(ex->request_id, "malformed %s from a service", desc->name);
+        gw_respond_error(ex, RC_INTERNAL, "internal error");
+    }
+    return msg;
+}
+
+int gw_query_int(gw_exchange *ex, const char *name, int32_t *out, int *present)
+{
+    const char *v = query_get(&ex->query, name);
+    *present = 0;
+    if (v == NULL || v[0] == '\0')
+        return 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end != '\0' || n < 0 || n > 1000000000L || v[0] == '+' || v[0] == ' ') {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s must be a non-negative integer", name);
+        gw_respond_error(ex, RC_INVALID_ARGUMENT, msg);
+        return -1;
+    }
+    *out = (int32_t)n;
+    *present = 1;
+    return 0;
+}
+
+/* ---- the RPC bridge ---- */
+
+/* Runs on an nng thread: only hands the reply over to the loop. */
+static void on_rpc_reply(void *arg, rpc_reply *reply)
+{
+    rpc_done_msg *msg = arg;
+    msg->reply = reply;
+    h2o_multithread_send_message(&msg->ex->gw->rpc_done, &msg->super);
+}
+
+void gw_on_rpc_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    (void)receiver;
+    while (!h2o_linklist_is_empty(messages)) {
+        rpc_done_msg *msg = H2O_STRUCT_FROM_MEMBER(rpc_done_msg, super.link, messages->next);
+        h2o_linklist_unlink(&msg->super.link);
+        gw_exchange *ex = msg->ex;
+        ex->pending--;
+        if (ex->req == NULL) {
+            if (ex->pending == 0)
+                exchange_free(ex);
+        } else {
+            /* ex may be freed inside fn (the response can end the request),
+             * so it is not touched after this call. */
+            msg->fn(ex, msg->reply);
+        }
+        rpc_reply_free(msg->reply);
+        free(msg);
+    }
+}
+
+void gw_call(gw_exchange *ex, rpc_client *client, const char *method,
+             const ProtobufCMessage *request, gw_reply_fn fn)
+{
+    rpc_done_msg *msg = calloc(1, sizeof *msg);
+    if (msg == NULL)
+        abort();
+    msg->ex = ex;
+    msg->fn = fn;
+    rpc_call_opts opts = {
+        .request_id = ex->request_id,
+        .caller = ex->user ? &ex->caller : NULL,
+        .deadline_ms = ex->deadline_ms,
+    };
+    ex->pending++;
+    rc_status st = rpc_call_async(client, method, request, &opts, on_rpc_reply, msg);
+    if (st != RC_OK) {
+        ex->pending--;
+        free(msg);
+        rpc_reply failed = {.code = st};
+        fn(ex, &failed);
+    }
+}
+
+/* ---- the entry point ---- */
+
+static int prepare_body(gw_exchange *ex)
+{
+    h2o_req_t *req = ex->req;
+    if (req->entity.len > GW_MAX_BODY_BYTES) {
+        gw_respond_json(ex, 413,
+                        json_pack("{s:s, s:s}", "error", "request body is larger than 1 MiB",
+                                  "code", rc_status_name(RC_INVALID_ARGUMENT)));
+        return -1;
+    }
+    char err[JSON_ERR_LEN];
+    ex->body = json_parse_object(req->entity.base ? req->entity.base : "", req->entity.len, err);
+    if (ex->body == NULL) {
+        gw_respond_error(ex, RC_INVALID_ARGUMENT, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Finds the route; responds 404/405/400 itself when there is none. */
+static int route_request(gw_exchange *ex)
+{
+    h2o_req_t *req = ex->req;
+    size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    const gw_route *route = NULL;
+    switch (router_match(gw_routes, gw_routes_count, req->method.base, req->method.len,
+                         req->path.base, path_len, &route, &ex->id)) {
+    case ROUTER_MATCH:
+        ex->route = route;
+        break;
+    case ROUTER_NO_METHOD:
+        gw_respond_json(ex, 405, error_body(RC_UNIMPLEMENTED, "method not allowed"));
+        return -1;
+    case ROUTER_BAD_ID:
+        gw_respond_error(ex, RC_INVALID_ARGUMENT, "invalid id: ids are positive integers");
+        return -1;
+    default:
+        gw_respond_error(ex, RC_NOT_FOUND, "not found");
+        return -1;
+    }
+    if (req->query_at != SIZE_MAX &&
+        query_parse(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1,
+                    &ex->query) != 0) {
+        gw_respond_error(ex, RC_INVALID_ARGUMENT, "invalid query string");
+        return -1;
+    }
+    return 0;
+}
+
+int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req)
+{
+    gw_exchange *ex = calloc(1, sizeof *ex);
+    if (ex == NULL)
+        abort();
+    ex->gw = ((gw_handler *)self)->gw;
+    ex->req = req;
+    ex->started_ms = rpc_now_ms();
+    ex->deadline_ms = ex->started_ms + GW_REQUEST_DEADLINE_MS;
+    gw_exchange **slot = h2o_mem_alloc_shared(&req->pool, sizeof *slot, on_request_disposed);
+    *slot = ex;
+    assign_request_id(ex);
+    if (route_request(ex) != 0)
+        return 0;
+    if ((ex->route->flags & ROUTE_BODY) && prepare_body(ex) != 0)
+        return 0;
+    if (ex->route->flags & ROUTE_PUBLIC)
+        ex->route->start(ex);
+    else
+        gw_authenticate(ex);
+    return 0;
+}

@@ -1,0 +1,105 @@
+/* gateway.h - the gateway's shared state and the life of one API request.
+ *
+ * Threads: everything here runs on the h2o event loop thread, except the
+ * RPC completions, which arrive on nng threads and are handed to the loop
+ * through an h2o multithread queue (h2o may only be called from its loop).
+ *
+ * An API request is a gw_exchange. It is freed by whichever comes last: the
+ * end of the HTTP request (h2o disposes the request's memory pool) or the
+ * end of the last RPC in flight for it. A reply that arrives after the client
+ * went away is dropped. */
+#ifndef RCYCLE_GATEWAY_H
+#define RCYCLE_GATEWAY_H
+
+#include <stdint.h>
+
+#include <h2o.h>
+#include <jansson.h>
+
+#include "auth_cache.h"
+#include "query.h"
+#include "router.h"
+#include "rpc.h"
+#include "token.h"
+#include "users.pb-c.h"
+
+/* Request bodies larger than this get 413 (API.md). */
+#define GW_MAX_BODY_BYTES (1024 * 1024)
+/* Every API request must be answered within this, RPCs included. */
+#define GW_REQUEST_DEADLINE_MS 5000
+
+typedef struct gateway {
+    h2o_globalconf_t config;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_multithread_queue_t *queue;
+    h2o_multithread_receiver_t rpc_done;
+    rpc_client *users;
+    rpc_client *listings;
+    rpc_client *claims;
+    auth_cache *auth;
+    int cookie_secure;
+} gateway;
+
+/* The h2o handler of the API paths: knows its gateway. */
+typedef struct gw_handler {
+    h2o_handler_t super;
+    gateway *gw;
+} gw_handler;
+
+typedef struct gw_exchange gw_exchange;
+
+/* Continues an exchange with the reply of an RPC; runs on the loop thread.
+ * The reply is freed after it returns. */
+typedef void (*gw_reply_fn)(gw_exchange *ex, rpc_reply *reply);
+
+struct gw_exchange {
+    gateway *gw;
+    h2o_req_t *req; /* NULL once the client has gone */
+    const gw_route *route;
+    int pending;    /* RPCs in flight */
+    int responded;
+    char request_id[65];
+    int64_t started_ms;
+    int64_t deadline_ms;
+    int64_t id;     /* the path's {id}, when the route has one */
+    gw_query query;
+    json_t *body;   /* the JSON object body, for ROUTE_BODY routes */
+    int has_token;
+    int token_from_cookie;
+    char token[TOKEN_TEXT_LEN + 1];
+    Rcycle__Users__User *user; /* the authenticated user (owned) */
+    Rcycle__Caller caller;     /* the user as services see it; points into user */
+    void *data;                /* a route's own state, freed with free_data */
+    void (*free_data)(void *data);
+};
+
+/* Entry point of every /api request (registered in main.c). */
+int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req);
+
+/* The multithread receiver callback that resumes exchanges. */
+void gw_on_rpc_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
+
+/* Calls method on client for ex; fn runs on the loop with the reply. */
+void gw_call(gw_exchange *ex, rpc_client *client, const char *method,
+             const ProtobufCMessage *request, gw_reply_fn fn);
+
+/* Responses. Each may be called once per exchange; all add X-Request-Id. */
+void gw_respond_json(gw_exchange *ex, int status, json_t *body); /* steals body */
+void gw_respond_error(gw_exchange *ex, rc_status code, const char *message);
+void gw_respond_error_json(gw_exchange *ex, rc_status code, json_t *body); /* steals body */
+void gw_respond_reply_error(gw_exchange *ex, const rpc_reply *reply);
+void gw_respond_no_content(gw_exchange *ex);
+
+/* Adds a response header before responding. value is copied. */
+void gw_add_header(gw_exchange *ex, const char *name, const char *value);
+
+/* Reads a query parameter as an optional non-negative integer; on a bad
+ * value responds 400 and returns -1. */
+int gw_query_int(gw_exchange *ex, const char *name, int32_t *out, int *present);
+
+/* Unpacks a reply payload as desc; on failure responds 500 and returns NULL. */
+ProtobufCMessage *gw_unpack_reply(gw_exchange *ex, const rpc_reply *reply,
+                                  const ProtobufCMessageDescriptor *desc);
+
+#endif

@@ -1,0 +1,47 @@
+/* json_map.h - the JSON shapes of API.md, to and from the protobuf messages.
+ *
+ * The to-JSON functions return a new reference the caller owns. The field
+ * readers check one field of a request body: absent or null gives NULL (or
+ * 0 for "not present"), a value of the wrong type is an error whose message
+ * names the field. Pure functions, unit-tested without a server. */
+#ifndef RCYCLE_GATEWAY_JSON_MAP_H
+#define RCYCLE_GATEWAY_JSON_MAP_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "claims.pb-c.h"
+#include "listings.pb-c.h"
+#include "users.pb-c.h"
+
+#define JSON_ERR_LEN 160
+
+json_t *json_from_user(const Rcycle__Users__User *u);
+json_t *json_from_listing(const Rcycle__Listings__Listing *l);
+json_t *json_from_hardware(const Rcycle__Listings__Hardware *h);
+json_t *json_from_leaderboard_entry(const Rcycle__Listings__LeaderboardEntry *e);
+json_t *json_from_claim(const Rcycle__Claims__Claim *c);
+json_t *json_from_event(const Rcycle__Claims__Event *e);
+
+/* A string field: *out is the value (owned by obj) or NULL when absent or
+ * null. Returns 0, or -1 with err set (wrong type, or absent when required,
+ * or empty when required). */
+int json_field_string(json_t *obj, const char *key, int required, const char **out,
+                      char err[JSON_ERR_LEN]);
+
+/* A positive integer id field. Returns 0 with *present set, or -1 with err. */
+int json_field_id(json_t *obj, const char *key, int required, int64_t *out, int *present,
+                  char err[JSON_ERR_LEN]);
+
+/* A list of strings. *out is a new array of pointers into obj (free() the
+ * array only) and *n its length; NULL/0 when absent. */
+int json_field_string_list(json_t *obj, const char *key, const char ***out, size_t *n,
+                           char err[JSON_ERR_LEN]);
+
+/* Parses a request body that must be a JSON object. NULL with err set when
+ * it is not valid JSON (invalid UTF-8 and NUL escapes included) or not an
+ * object. */
+json_t *json_parse_object(const char *body, size_t len, char err[JSON_ERR_LEN]);
+
+#endif

@@ -1,0 +1,165 @@
+/* main.c - the gateway: configuration, the h2o server on the public port,
+ * the admin port, and one RPC client per service. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "admin.h"
+#include "config.h"
+#include "gateway.h"
+#include "httpd.h"
+#include "log.h"
+#include "metrics.h"
+#include "readiness.h"
+
+/* Connections kept to each service address, so that replicas behind one
+ * Kubernetes Service all get work. */
+#define DIALERS_PER_SERVICE 4
+#define AUTH_CACHE_MAX      10000
+/* h2o refuses bodies beyond this itself; between GW_MAX_BODY_BYTES and this
+ * the gateway answers 413 in the API's JSON shape. */
+#define H2O_MAX_ENTITY_BYTES (8 * 1024 * 1024)
+
+typedef struct gateway_config {
+    log_level level;
+    const char *bind_host;
+    int port;
+    int admin_port;
+    int cookie_secure;
+    const char *users_addr;
+    const char *listings_addr;
+    const char *claims_addr;
+} gateway_config;
+
+static atomic_int stop_requested;
+
+static int read_config(gateway_config *cfg)
+{
+    char err[CONFIG_ERR_LEN];
+    int bad = 0;
+#define CHECK(call)                                                                                \
+    do {                                                                                           \
+        if ((call) != 0) {                                                                         \
+            fprintf(stderr, "%s\n", err);                                                          \
+            bad = 1;                                                                               \
+        }                                                                                          \
+    } while (0)
+    if (log_parse_level(config_string("LOG_LEVEL", "info"), &cfg->level) != 0) {
+        fprintf(stderr, "LOG_LEVEL: must be debug, info, warn or error\n");
+        bad = 1;
+    }
+    cfg->bind_host = config_string("RCYCLE_BIND_HOST", "127.0.0.1");
+    CHECK(config_port("PORT", 3000, &cfg->port, err));
+    CHECK(config_port("RCYCLE_ADMIN_PORT", 7200, &cfg->admin_port, err));
+    CHECK(config_bool("RCYCLE_COOKIE_SECURE", 0, &cfg->cookie_secure, err));
+    CHECK(config_nng_url("RCYCLE_USERS_ADDR", "tcp://127.0.0.1:7101", &cfg->users_addr, err));
+    CHECK(config_nng_url("RCYCLE_LISTINGS_ADDR", "tcp://127.0.0.1:7102", &cfg->listings_addr, err));
+    CHECK(config_nng_url("RCYCLE_CLAIMS_ADDR", "tcp://127.0.0.1:7103", &cfg->claims_addr, err));
+#undef CHECK
+    return bad ? -1 : 0;
+}
+
+static void *wait_for_stop_signal(void *arg)
+{
+    sigset_t *set = arg;
+    int sig;
+    sigwait(set, &sig);
+    atomic_store(&stop_requested, 1);
+    return NULL;
+}
+
+static int open_clients(gateway *gw, const gateway_config *cfg)
+{
+    return rpc_client_open(cfg->users_addr, DIALERS_PER_SERVICE, &gw->users) != RC_OK ||
+                   rpc_client_open(cfg->listings_addr, DIALERS_PER_SERVICE, &gw->listings) !=
+                       RC_OK ||
+                   rpc_client_open(cfg->claims_addr, DIALERS_PER_SERVICE, &gw->claims) != RC_OK
+               ? -1
+               : 0;
+}
+
+static void setup_http(gateway *gw)
+{
+    h2o_config_init(&gw->config);
+    gw->config.server_name = h2o_iovec_init(H2O_STRLIT("r-cycle"));
+    gw->config.max_request_entity_size = H2O_MAX_ENTITY_BYTES;
+    h2o_hostconf_t *host =
+        h2o_config_register_host(&gw->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    gw_handler *api = (gw_handler *)httpd_register(host, "/", sizeof(gw_handler), gw_on_api_request);
+    api->gw = gw;
+    h2o_context_init(&gw->ctx, h2o_evloop_create(), &gw->config);
+    gw->accept_ctx.ctx = &gw->ctx;
+    gw->accept_ctx.hosts = gw->config.hosts;
+    gw->queue = h2o_multithread_create_queue(gw->ctx.loop);
+    h2o_multithread_register_receiver(gw->queue, &gw->rpc_done, gw_on_rpc_done);
+}
+
+static void teardown(gateway *gw, h2o_socket_t *listener)
+{
+    if (listener != NULL)
+        h2o_socket_close(listener);
+    /* Closing the clients completes every call in flight; their replies are
+     * drained from the queue before it goes. */
+    rpc_client_close(gw->users);
+    rpc_client_close(gw->listings);
+    rpc_client_close(gw->claims);
+    h2o_evloop_run(gw->ctx.loop, 0);
+    h2o_multithread_unregister_receiver(gw->queue, &gw->rpc_done);
+    h2o_multithread_destroy_queue(gw->queue);
+    h2o_evloop_t *loop = gw->ctx.loop;
+    h2o_context_dispose(&gw->ctx);
+    h2o_evloop_destroy(loop);
+    h2o_config_dispose(&gw->config);
+    auth_cache_destroy(gw->auth);
+}
+
+int main(void)
+{
+    gateway_config cfg;
+    if (read_config(&cfg) != 0)
+        return 2;
+    log_init("gateway", cfg.level);
+    metrics_init("gateway", RCYCLE_VERSION);
+    if (token_init() != 0) {
+        log_error(NULL, "libsodium failed to initialise");
+        return 1;
+    }
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_t signal_thread;
+    pthread_create(&signal_thread, NULL, wait_for_stop_signal, &stop_signals);
+
+    static gateway gw;
+    gw.cookie_secure = cfg.cookie_secure;
+    gw.auth = auth_cache_create(AUTH_CACHE_MAX);
+    setup_http(&gw);
+    h2o_socket_t *listener = NULL;
+    admin_server *admin = NULL;
+    int status = 1;
+    if (open_clients(&gw, &cfg) != 0)
+        goto out;
+    if (httpd_listen(&gw.accept_ctx, cfg.bind_host, cfg.port, &listener) != RC_OK)
+        goto out;
+    if (admin_start(cfg.bind_host, cfg.admin_port, gw_services_ready, &gw, &admin) != RC_OK)
+        goto out;
+    log_info(NULL, "gateway listening on http://%s:%d, admin on port %d", cfg.bind_host, cfg.port,
+             cfg.admin_port);
+    while (!atomic_load(&stop_requested))
+        h2o_evloop_run(gw.ctx.loop, 100);
+    log_info(NULL, "gateway stopping");
+    status = 0;
+out:
+    if (!atomic_load(&stop_requested))
+        pthread_kill(signal_thread, SIGTERM);
+    pthread_join(signal_thread, NULL);
+    admin_stop(admin);
+    teardown(&gw, listener);
+    metrics_shutdown();
+    return status;
+}

@@ -1,0 +1,27 @@
+/* routes.h - the route table of the gateway and the start function of each
+ * route; each routes_*.c file holds one resource's routes. */
+#ifndef RCYCLE_GATEWAY_ROUTES_H
+#define RCYCLE_GATEWAY_ROUTES_H
+
+#include <stddef.h>
+
+#include "gateway.h"
+
+extern const gw_route gw_routes[];
+extern const size_t gw_routes_count;
+
+/* routes_ops.c */
+void route_healthz(gw_exchange *ex);
+void route_readyz(gw_exchange *ex);
+
+/* routes_session.c */
+void route_login(gw_exchange *ex);
+void route_logout(gw_exchange *ex);
+void route_me(gw_exchange *ex);
+
+/* routes_listings.c */
+void route_lookup_hardware(gw_exchange *ex);
+void route_list_listings(gw_exchange *ex);
+void route_get_listing(gw_exchange *ex);
+
+#endif
