@@ -1,0 +1,137 @@
+/* hardware.c - the hardware registry (listings.hardware): LookupHardware,
+ * and hardware_find, which creating a listing uses to fill in specs and to
+ * refuse hardware that still holds storage media. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hardware.h"
+#include "log.h"
+#include "pgutil.h"
+
+/* storage is a text[]; as JSON it arrives in one query, in order, and
+ * jansson undoes the quoting. */
+static const db_stmt find_hardware = {
+    "listings_hardware_find",
+    "SELECT serial_number, manufacturer, model, category, cpu, ram,"
+    " array_to_json(storage)::text, ports, other, has_storage_media"
+    " FROM listings.hardware WHERE serial_number = $1",
+    1,
+};
+
+enum hardware_column {
+    COL_SERIAL_NUMBER,
+    COL_MANUFACTURER,
+    COL_MODEL,
+    COL_CATEGORY,
+    COL_CPU,
+    COL_RAM,
+    COL_STORAGE_JSON,
+    COL_PORTS,
+    COL_OTHER,
+    COL_HAS_STORAGE_MEDIA,
+};
+
+/* Points msg->storage at the strings of the JSON array. Returns 0, or -1
+ * when the text is not an array or memory runs out. */
+static int storage_from_json(hardware_entry *entry, const char *text, const char *request_id)
+{
+    json_error_t error;
+    entry->storage_json = json_loads(text, 0, &error);
+    if (!json_is_array(entry->storage_json)) {
+        log_error(request_id, "hardware storage is not a JSON array: %s", error.text);
+        return -1;
+    }
+    size_t n = json_array_size(entry->storage_json);
+    if (n == 0)
+        return 0;
+    entry->msg.storage = calloc(n, sizeof *entry->msg.storage);
+    if (entry->msg.storage == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(entry->storage_json, i));
+        /* A NULL element of the array means no medium; the message cannot
+         * carry it. protobuf-c's fields are not const, but packing only
+         * reads them. */
+        if (s != NULL)
+            entry->msg.storage[entry->msg.n_storage++] = (char *)s;
+    }
+    return 0;
+}
+
+rc_status hardware_find(db_conn *db, const char *serial, const char *request_id,
+                        hardware_entry *out)
+{
+    memset(out, 0, sizeof *out);
+    rcycle__listings__hardware__init(&out->msg);
+    const char *params[] = {serial};
+    rc_status status = db_exec(db, &find_hardware, params, request_id, &out->res);
+    if (status != RC_OK)
+        return status;
+    if (PQntuples(out->res) == 0)
+        return RC_NOT_FOUND;
+
+    const PGresult *res = out->res;
+    Rcycle__Listings__Hardware *msg = &out->msg;
+    msg->serial_number = row_text(res, 0, COL_SERIAL_NUMBER);
+    msg->manufacturer = row_text(res, 0, COL_MANUFACTURER);
+    msg->model = row_text(res, 0, COL_MODEL);
+    msg->category = row_text(res, 0, COL_CATEGORY);
+    msg->cpu = row_text(res, 0, COL_CPU);
+    msg->ram = row_text(res, 0, COL_RAM);
+    msg->ports = row_text(res, 0, COL_PORTS);
+    msg->other = row_text(res, 0, COL_OTHER);
+    msg->has_storage_media = row_bool(res, 0, COL_HAS_STORAGE_MEDIA);
+    if (storage_from_json(out, PQgetvalue(res, 0, COL_STORAGE_JSON), request_id) != 0)
+        return RC_INTERNAL;
+    return RC_OK;
+}
+
+void hardware_entry_clear(hardware_entry *entry)
+{
+    free(entry->msg.storage);
+    json_decref(entry->storage_json);
+    PQclear(entry->res);
+    memset(entry, 0, sizeof *entry);
+}
+
+/* Trims surrounding white space in place (the request is ours to change):
+ * a serial pasted from a spreadsheet often carries some. */
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t len = strlen(s);
+    while (len > 0 && isspace((unsigned char)s[len - 1]))
+        len--;
+    s[len] = '\0';
+    return s;
+}
+
+static void lookup_and_reply(const rpc_request *req, const char *serial, rpc_reply *reply)
+{
+    hardware_entry entry;
+    rc_status status = hardware_find(req->db, serial, req->request_id, &entry);
+    if (status == RC_OK)
+        rpc_reply_ok(reply, &entry.msg.base);
+    else if (status == RC_NOT_FOUND)
+        rpc_reply_error(reply, RC_NOT_FOUND, "hardware not found in the registry");
+    else
+        reply_db_error(reply, status);
+    hardware_entry_clear(&entry);
+}
+
+void handle_lookup_hardware(const rpc_request *req, rpc_reply *reply)
+{
+    Rcycle__Listings__LookupHardwareRequest *in =
+        (Rcycle__Listings__LookupHardwareRequest *)rpc_unpack_request(
+            req, &rcycle__listings__lookup_hardware_request__descriptor, reply);
+    if (in == NULL)
+        return;
+    const char *serial = trim(in->serial_number);
+    if (*serial == '\0')
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "serial is required");
+    else
+        lookup_and_reply(req, serial, reply);
+    protobuf_c_message_free_unpacked(&in->base, NULL);
+}

@@ -1,0 +1,234 @@
+/* listings.c - reading listings: ListListings (filters, search, paging and
+ * the total before paging) and GetListing. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "listing_row.h"
+#include "listings.h"
+#include "pgutil.h"
+
+#define LIST_DEFAULT_LIMIT 100
+#define LIST_MAX_LIMIT     500
+
+/* Every filter is a parameter that is NULL when unused, so one statement
+ * covers every combination. The search expression is, character for
+ * character, the one the listings_search trigram index is built on; the
+ * pattern ($4) arrives with LIKE's wildcards already escaped. */
+#define LISTING_FILTER                                                                             \
+    " WHERE ($1::text IS NULL OR category = $1)"                                                   \
+    " AND ($2::text IS NULL OR status = $2)"                                                       \
+    " AND ($3::text IS NULL OR department = $3)"                                                   \
+    " AND ($4::text IS NULL OR lower(title || E'\\n' || serial_number || E'\\n' || department"     \
+    " || E'\\n' || coalesce(description, '')) LIKE '%' || lower($4) || '%')"
+
+static const db_stmt count_listings = {
+    "listings_count",
+    "SELECT count(*) FROM listings.listings" LISTING_FILTER,
+    4,
+};
+
+static const db_stmt page_listings = {
+    "listings_page",
+    "SELECT " LISTING_COLUMNS " FROM listings.listings" LISTING_FILTER
+    " ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6",
+    6,
+};
+
+static const db_stmt get_listing = {
+    "listings_get",
+    "SELECT " LISTING_COLUMNS " FROM listings.listings WHERE id = $1",
+    1,
+};
+
+/* The parameters of count_listings and page_listings, in their order. */
+enum list_param { P_CATEGORY, P_STATUS, P_DEPARTMENT, P_SEARCH, P_LIMIT, P_OFFSET, P_COUNT };
+
+typedef struct list_query {
+    const char *params[P_COUNT];
+    char *pattern; /* owned: the escaped search */
+    char limit[12];
+    char offset[12];
+} list_query;
+
+/* An empty filter is no filter: a form submits empty fields. */
+static const char *filter_value(const char *s)
+{
+    return s != NULL && *s != '\0' ? s : NULL;
+}
+
+/* s with LIKE's wildcards (% and _) and its escape character (\) escaped,
+ * since the API promises a literal substring search. NULL when out of
+ * memory. */
+static char *like_literal(const char *s)
+{
+    char *out = malloc(2 * strlen(s) + 1);
+    if (out == NULL)
+        return NULL;
+    char *p = out;
+    for (; *s != '\0'; s++) {
+        if (*s == '%' || *s == '_' || *s == '\\')
+            *p++ = '\\';
+        *p++ = *s;
+    }
+    *p = '\0';
+    return out;
+}
+
+/* Checks the request and fills *q. Returns 0, or -1 with the error replied.
+ * q->pattern needs freeing either way. */
+static int list_query_from_request(const Rcycle__Listings__ListListingsRequest *in, list_query *q,
+                                   rpc_reply *reply)
+{
+    memset(q, 0, sizeof *q);
+    const char *category = filter_value(in->category);
+    if (category != NULL && strcmp(category, "all") == 0)
+        category = NULL;
+    if (category != NULL && !listing_category_valid(category)) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT,
+                        "category must be all, Server, Networking or Storage");
+        return -1;
+    }
+    const char *status = filter_value(in->status);
+    if (status != NULL && !listing_status_valid(status)) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT,
+                        "status must be available, claimed, approved, expired or withdrawn");
+        return -1;
+    }
+    int limit = in->has_limit ? in->limit : LIST_DEFAULT_LIMIT;
+    if (limit < 1 || limit > LIST_MAX_LIMIT) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "limit must be between 1 and %d",
+                        LIST_MAX_LIMIT);
+        return -1;
+    }
+    int offset = in->has_offset ? in->offset : 0;
+    if (offset < 0) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "offset must not be negative");
+        return -1;
+    }
+    const char *search = filter_value(in->search);
+    if (search != NULL) {
+        q->pattern = like_literal(search);
+        if (q->pattern == NULL) {
+            rpc_reply_error(reply, RC_INTERNAL, "internal error");
+            return -1;
+        }
+    }
+
+    snprintf(q->limit, sizeof q->limit, "%d", limit);
+    snprintf(q->offset, sizeof q->offset, "%d", offset);
+    q->params[P_CATEGORY] = category;
+    q->params[P_STATUS] = status;
+    q->params[P_DEPARTMENT] = filter_value(in->department);
+    q->params[P_SEARCH] = q->pattern;
+    q->params[P_LIMIT] = q->limit;
+    q->params[P_OFFSET] = q->offset;
+    return 0;
+}
+
+/* Runs the count and the page in one snapshot, so the total agrees with the
+ * page even while listings change. Custom plans are forced because after
+ * five runs PostgreSQL may switch a prepared statement to its generic plan,
+ * and the generic plan of "$4 IS NULL OR ..." cannot use the trigram index:
+ * every search would scan the table (50 times slower at 100k listings). */
+static rc_status run_list_queries(const rpc_request *req, const list_query *q, PGresult **count,
+                                  PGresult **page)
+{
+    rc_status status =
+        db_command(req->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", req->request_id);
+    if (status != RC_OK)
+        return status;
+    status = db_command(req->db, "SET LOCAL plan_cache_mode = force_custom_plan", req->request_id);
+    if (status == RC_OK)
+        status = db_exec(req->db, &count_listings, q->params, req->request_id, count);
+    if (status == RC_OK)
+        status = db_exec(req->db, &page_listings, q->params, req->request_id, page);
+    rc_status end = db_command(req->db, status == RC_OK ? "COMMIT" : "ROLLBACK", req->request_id);
+    return status != RC_OK ? status : end;
+}
+
+static void reply_listings(const PGresult *count, const PGresult *page, rpc_reply *reply)
+{
+    Rcycle__Listings__ListListingsReply out = RCYCLE__LISTINGS__LIST_LISTINGS_REPLY__INIT;
+    out.total = row_int64(count, 0, 0);
+    size_t n = (size_t)PQntuples(page);
+    Rcycle__Listings__Listing *items = NULL;
+    if (n > 0) {
+        items = calloc(n, sizeof *items);
+        out.listings = calloc(n, sizeof *out.listings);
+        if (items == NULL || out.listings == NULL) {
+            rpc_reply_error(reply, RC_INTERNAL, "internal error");
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        listing_from_row(page, (int)i, &items[i]);
+        out.listings[i] = &items[i];
+    }
+    out.n_listings = n;
+    rpc_reply_ok(reply, &out.base);
+done:
+    free(out.listings);
+    free(items);
+}
+
+static void list_and_reply(const rpc_request *req, const list_query *q, rpc_reply *reply)
+{
+    PGresult *count = NULL;
+    PGresult *page = NULL;
+    rc_status status = run_list_queries(req, q, &count, &page);
+    if (status == RC_OK)
+        reply_listings(count, page, reply);
+    else
+        reply_db_error(reply, status);
+    PQclear(count);
+    PQclear(page);
+}
+
+void handle_list_listings(const rpc_request *req, rpc_reply *reply)
+{
+    Rcycle__Listings__ListListingsRequest *in =
+        (Rcycle__Listings__ListListingsRequest *)rpc_unpack_request(
+            req, &rcycle__listings__list_listings_request__descriptor, reply);
+    if (in == NULL)
+        return;
+    list_query q;
+    if (list_query_from_request(in, &q, reply) == 0)
+        list_and_reply(req, &q, reply);
+    free(q.pattern);
+    protobuf_c_message_free_unpacked(&in->base, NULL);
+}
+
+static void get_and_reply(const rpc_request *req, int64_t id, rpc_reply *reply)
+{
+    char id_text[24];
+    snprintf(id_text, sizeof id_text, "%" PRId64, id);
+    const char *params[] = {id_text};
+    PGresult *res = NULL;
+    rc_status status = db_exec(req->db, &get_listing, params, req->request_id, &res);
+    if (status != RC_OK) {
+        reply_db_error(reply, status);
+    } else if (PQntuples(res) == 0) {
+        rpc_reply_error(reply, RC_NOT_FOUND, "listing not found");
+    } else {
+        Rcycle__Listings__Listing listing;
+        listing_from_row(res, 0, &listing);
+        rpc_reply_ok(reply, &listing.base);
+    }
+    PQclear(res);
+}
+
+void handle_get_listing(const rpc_request *req, rpc_reply *reply)
+{
+    Rcycle__Listings__GetListingRequest *in =
+        (Rcycle__Listings__GetListingRequest *)rpc_unpack_request(
+            req, &rcycle__listings__get_listing_request__descriptor, reply);
+    if (in == NULL)
+        return;
+    if (in->id <= 0)
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "id must be a positive integer");
+    else
+        get_and_reply(req, in->id, reply);
+    protobuf_c_message_free_unpacked(&in->base, NULL);
+}
