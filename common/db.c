@@ -110,6 +110,9 @@ static int ensure_connected(db_pool *p, db_conn *c)
         return 0;
     }
     PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+    /* Terse errors carry no DETAIL line: "Failing row contains (...)" would
+     * put row values, password hashes included, into the log. */
+    PQsetErrorVerbosity(c->pg, PQERRORS_TERSE);
     return 1;
 }
 

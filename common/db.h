@@ -33,11 +33,13 @@ void db_pool_destroy(db_pool *pool);
 db_conn *db_acquire(db_pool *pool, int timeout_ms);
 void db_release(db_pool *pool, db_conn *conn);
 
-/* Runs stmt with params (stmt->nparams strings, NULL = SQL NULL). On success
- * returns RC_OK and *out, which the caller PQclear()s. On failure returns the
- * mapped status (ALREADY_EXISTS for unique violations, ABORTED for
- * serialization failures, UNAVAILABLE for a lost connection, INTERNAL
- * otherwise), logs the server's message under request_id, and *out is NULL. */
+/* Runs stmt with params (stmt->nparams strings, NULL = SQL NULL; params may
+ * be NULL when nparams is 0). On success returns RC_OK and *out, which the
+ * caller PQclear()s. On failure returns the mapped status (ALREADY_EXISTS for
+ * unique violations, ABORTED for serialization failures and deadlocks,
+ * DEADLINE_EXCEEDED for a cancelled statement, UNAVAILABLE for a lost
+ * connection, INTERNAL otherwise), logs the server's message under
+ * request_id, and *out is NULL. */
 rc_status db_exec(db_conn *conn, const db_stmt *stmt, const char *const *params,
                   const char *request_id, PGresult **out);
 

@@ -29,7 +29,7 @@ typedef struct rpc_reply {
     size_t payload_len;
 } rpc_reply;
 
-/* Sets code OK and packs msg as the payload. */
+/* Sets code OK and packs msg as the payload (none when msg is NULL). */
 void rpc_reply_ok(rpc_reply *reply, const ProtobufCMessage *msg);
 /* Sets an error code and a message a user may read (no SQL, no addresses). */
 void rpc_reply_error(rpc_reply *reply, rc_status code, const char *fmt, ...)
@@ -50,7 +50,7 @@ typedef struct rpc_request {
     const Rcycle__Caller *caller;  /* never NULL; empty when anonymous */
     const uint8_t *payload;
     size_t payload_len;
-    db_conn *db;                   /* borrowed for this request */
+    db_conn *db;                   /* borrowed for this request; never NULL */
     void *service;                 /* the state given to rpc_server_start */
 } rpc_request;
 

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "service.h"
+#include "token.h"
 
 #define READY_PING_TIMEOUT_MS 1000
 
@@ -87,6 +88,10 @@ int service_main(const service_def *def)
         return 2;
     log_init(def->name, cfg.level);
     metrics_init(def->name, RCYCLE_VERSION);
+    if (token_init() != 0) {
+        log_error(NULL, "libsodium failed to initialise");
+        return 1;
+    }
     sigset_t stop_signals;
     block_stop_signals(&stop_signals);
 

@@ -3,7 +3,8 @@
  * A service's main.c describes itself in a service_def and calls
  * service_main, which reads the configuration (DATABASE_URL, the service's
  * address variable, RCYCLE_ADMIN_PORT, LOG_LEVEL), opens the database pool,
- * starts the RPC server and the admin port, and runs until SIGINT/SIGTERM. */
+ * initialises libsodium (token_init), starts the RPC server and the admin
+ * port, and runs until SIGINT/SIGTERM. */
 #ifndef RCYCLE_SERVICE_H
 #define RCYCLE_SERVICE_H
 

@@ -1,0 +1,248 @@
+/* accounts.c - GetUser, ListUsers and CreateUser over users.accounts.
+ * Listing and creating accounts is for admins only. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "users.h"
+
+#define NAME_MAX_CHARS     200
+#define PASSWORD_MIN_BYTES 8
+/* The longest roles list create_user passes: every role once. */
+#define ROLES_TEXT_LEN sizeof "member,security,admin"
+
+static const db_stmt get_user_stmt = {
+    .name = "users_get_user",
+    .sql = "SELECT " USER_COLUMNS " FROM users.accounts a WHERE a.id = $1",
+    .nparams = 1,
+};
+
+static const db_stmt list_users_stmt = {
+    .name = "users_list_users",
+    .sql = "SELECT " USER_COLUMNS " FROM users.accounts a ORDER BY a.id",
+    .nparams = 0,
+};
+
+/* $4 is a comma-separated list of checked role names, which string_to_array
+ * cannot misread. */
+static const db_stmt create_user_stmt = {
+    .name = "users_create_user",
+    .sql = "INSERT INTO users.accounts AS a (email, name, department, roles, password_hash)"
+           " VALUES (lower($1), $2, $3, string_to_array($4, ','), $5)"
+           " RETURNING " USER_COLUMNS,
+    .nparams = 5,
+};
+
+/* ---- GetUser ---- */
+
+static void get_user(const rpc_request *req, int64_t id, rpc_reply *reply)
+{
+    char id_text[24];
+    const char *params[] = {id_text};
+    PGresult *res;
+
+    snprintf(id_text, sizeof id_text, "%" PRId64, id);
+    rc_status rc = db_exec(req->db, &get_user_stmt, params, req->request_id, &res);
+    if (rc != RC_OK) {
+        users_reply_db_error(reply, rc);
+        return;
+    }
+
+    if (PQntuples(res) == 0) {
+        rpc_reply_error(reply, RC_NOT_FOUND, "user not found");
+    } else {
+        user_row user;
+        user_from_row(&user, res, 0);
+        rpc_reply_ok(reply, &user.msg.base);
+    }
+    PQclear(res);
+}
+
+void users_get_user(const rpc_request *req, rpc_reply *reply)
+{
+    Rcycle__Users__GetUserRequest *in = (Rcycle__Users__GetUserRequest *)rpc_unpack_request(
+        req, &rcycle__users__get_user_request__descriptor, reply);
+
+    if (in == NULL)
+        return;
+    if (in->id > 0)
+        get_user(req, in->id, reply);
+    else
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "id must be a positive integer");
+    protobuf_c_message_free_unpacked(&in->base, NULL);
+}
+
+/* ---- ListUsers ---- */
+
+static void reply_users(const PGresult *res, rpc_reply *reply)
+{
+    size_t n = (size_t)PQntuples(res);
+    /* calloc(0) may return NULL; an empty list still needs its arrays. */
+    user_row *rows = calloc(n ? n : 1, sizeof *rows);
+    Rcycle__Users__User **users = calloc(n ? n : 1, sizeof *users);
+
+    if (rows == NULL || users == NULL) {
+        rpc_reply_error(reply, RC_INTERNAL, "internal error");
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            user_from_row(&rows[i], res, (int)i);
+            users[i] = &rows[i].msg;
+        }
+        Rcycle__Users__ListUsersReply out = RCYCLE__USERS__LIST_USERS_REPLY__INIT;
+        out.n_users = n;
+        out.users = users;
+        rpc_reply_ok(reply, &out.base);
+    }
+    free(users);
+    free(rows);
+}
+
+void users_list_users(const rpc_request *req, rpc_reply *reply)
+{
+    PGresult *res;
+
+    if (!rpc_caller_has_role(req->caller, "admin")) {
+        rpc_reply_error(reply, RC_PERMISSION_DENIED, "only an admin may list users");
+        return;
+    }
+    rc_status rc = db_exec(req->db, &list_users_stmt, NULL, req->request_id, &res);
+    if (rc != RC_OK) {
+        users_reply_db_error(reply, rc);
+        return;
+    }
+    reply_users(res, reply);
+    PQclear(res);
+}
+
+/* ---- CreateUser ---- */
+
+/* 1 when s looks like an email address: one '@' with something on each side
+ * and no spaces or control characters. Delivery is not this service's to
+ * check. */
+static int email_shape_ok(const char *s)
+{
+    const char *at = strchr(s, '@');
+
+    if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@') != NULL)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+        if (*p <= ' ' || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int password_ok(const char *password, rpc_reply *reply)
+{
+    size_t len = strlen(password);
+
+    if (len < PASSWORD_MIN_BYTES) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "password must be at least %d characters",
+                        PASSWORD_MIN_BYTES);
+        return 0;
+    }
+    if (len > PASSWORD_MAX_BYTES) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "password must be at most %d bytes",
+                        PASSWORD_MAX_BYTES);
+        return 0;
+    }
+    return 1;
+}
+
+static int role_index(const char *name)
+{
+    for (int i = 0; i < USER_NROLES; i++)
+        if (strcmp(name, user_role_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* Writes the requested roles to out as the comma-separated list
+ * create_user_stmt expects: each known, each once, member when none. */
+static int roles_ok(const Rcycle__Users__CreateUserRequest *in, char out[ROLES_TEXT_LEN],
+                    rpc_reply *reply)
+{
+    unsigned held = 0;
+
+    for (size_t i = 0; i < in->n_roles; i++) {
+        int r = role_index(in->roles[i]);
+        if (r < 0) {
+            rpc_reply_error(reply, RC_INVALID_ARGUMENT,
+                            "each role must be member, security or admin");
+            return 0;
+        }
+        held |= 1u << r;
+    }
+    if (held == 0)
+        held = 1u << role_index("member");
+
+    out[0] = '\0';
+    for (int r = 0; r < USER_NROLES; r++) {
+        if (!(held & 1u << r))
+            continue;
+        if (out[0] != '\0')
+            strcat(out, ",");
+        strcat(out, user_role_names[r]);
+    }
+    return 1;
+}
+
+static int create_args_ok(const Rcycle__Users__CreateUserRequest *in, char roles[ROLES_TEXT_LEN],
+                          rpc_reply *reply)
+{
+    if (!text_field_ok(reply, "email", in->email, 1, EMAIL_MAX_CHARS))
+        return 0;
+    if (!email_shape_ok(in->email)) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "email must be a valid address");
+        return 0;
+    }
+    return text_field_ok(reply, "name", in->name, 1, NAME_MAX_CHARS) &&
+           text_field_ok(reply, "department", in->department, 1, NAME_MAX_CHARS) &&
+           password_ok(in->password, reply) && roles_ok(in, roles, reply);
+}
+
+static void create_user(const rpc_request *req, const Rcycle__Users__CreateUserRequest *in,
+                        const char *roles, rpc_reply *reply)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    PGresult *res;
+
+    if (password_hash(hash, in->password, strlen(in->password)) != 0) {
+        log_error(req->request_id, "could not hash a new user's password (out of memory)");
+        rpc_reply_error(reply, RC_INTERNAL, "internal error");
+        return;
+    }
+    const char *params[] = {in->email, in->name, in->department, roles, hash};
+    rc_status rc = db_exec(req->db, &create_user_stmt, params, req->request_id, &res);
+    if (rc == RC_ALREADY_EXISTS) {
+        rpc_reply_error(reply, RC_ALREADY_EXISTS, "a user with this email already exists");
+        return;
+    }
+    if (rc != RC_OK) {
+        users_reply_db_error(reply, rc);
+        return;
+    }
+
+    user_row user;
+    user_from_row(&user, res, 0);
+    rpc_reply_ok(reply, &user.msg.base);
+    PQclear(res);
+}
+
+void users_create_user(const rpc_request *req, rpc_reply *reply)
+{
+    char roles[ROLES_TEXT_LEN];
+
+    if (!rpc_caller_has_role(req->caller, "admin")) {
+        rpc_reply_error(reply, RC_PERMISSION_DENIED, "only an admin may create users");
+        return;
+    }
+    Rcycle__Users__CreateUserRequest *in = (Rcycle__Users__CreateUserRequest *)rpc_unpack_request(
+        req, &rcycle__users__create_user_request__descriptor, reply);
+    if (in == NULL)
+        return;
+    if (create_args_ok(in, roles, reply))
+        create_user(req, in, roles, reply);
+    protobuf_c_message_free_unpacked(&in->base, NULL);
+}

@@ -1,0 +1,138 @@
+/* users.c - the pieces every RPC group of svc-users shares: start-up, the
+ * mapping of an account row to a User message, text checks and the answer to
+ * a database error. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "token.h"
+#include "users.h"
+
+const char *const user_role_names[USER_NROLES] = {"member", "security", "admin"};
+
+int users_init(service_env *env, void **state)
+{
+    (void)env;
+    *state = NULL;
+    return sessions_init();
+}
+
+int password_hash(char out[crypto_pwhash_STRBYTES], const char *password, size_t len)
+{
+    return crypto_pwhash_str(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                             crypto_pwhash_MEMLIMIT_INTERACTIVE);
+}
+
+/* 1 when name is one of the comma-separated items of list. */
+static int list_has(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *item = list;; item++) {
+        size_t n = strcspn(item, ",");
+        if (n == len && memcmp(item, name, len) == 0)
+            return 1;
+        item += n;
+        if (*item == '\0')
+            return 0;
+    }
+}
+
+void user_from_row(user_row *user, const PGresult *res, int row)
+{
+    const char *roles = PQgetvalue(res, row, 4);
+
+    *user = (user_row){.msg = RCYCLE__USERS__USER__INIT};
+    user->msg.id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+    user->msg.email = PQgetvalue(res, row, 1);
+    user->msg.name = PQgetvalue(res, row, 2);
+    user->msg.department = PQgetvalue(res, row, 3);
+    /* Listing the known roles in a fixed order also drops duplicates, which
+     * the schema's check would let through. */
+    for (int i = 0; i < USER_NROLES; i++)
+        if (list_has(roles, user_role_names[i]))
+            /* protobuf-c's fields are not const; packing only reads them. */
+            user->roles[user->msg.n_roles++] = (char *)user_role_names[i];
+    user->msg.roles = user->roles;
+}
+
+void users_reply_db_error(rpc_reply *reply, rc_status rc)
+{
+    switch (rc) {
+    case RC_UNAVAILABLE:
+        rpc_reply_error(reply, RC_UNAVAILABLE,
+                        "the user directory is unavailable; try again later");
+        break;
+    case RC_ABORTED:
+        rpc_reply_error(reply, RC_ABORTED, "the request conflicted with another; try again");
+        break;
+    case RC_DEADLINE_EXCEEDED:
+        rpc_reply_error(reply, RC_DEADLINE_EXCEEDED, "the request took too long");
+        break;
+    default:
+        /* db_exec has logged the cause; the caller learns nothing of it. */
+        rpc_reply_error(reply, RC_INTERNAL, "internal error");
+        break;
+    }
+}
+
+long utf8_chars(const char *s)
+{
+    static const uint32_t min_code_point[] = {0, 0x80, 0x800, 0x10000};
+    const unsigned char *p = (const unsigned char *)s;
+    long n = 0;
+
+    while (*p != '\0') {
+        uint32_t cp;
+        int extra;
+        if (*p < 0x80) {
+            cp = *p;
+            extra = 0;
+        } else if ((*p & 0xe0) == 0xc0) {
+            cp = *p & 0x1f;
+            extra = 1;
+        } else if ((*p & 0xf0) == 0xe0) {
+            cp = *p & 0x0f;
+            extra = 2;
+        } else if ((*p & 0xf8) == 0xf0) {
+            cp = *p & 0x07;
+            extra = 3;
+        } else {
+            return -1;
+        }
+        p++;
+        for (int i = 0; i < extra; i++, p++) {
+            /* Also stops at the terminating NUL of a truncated sequence. */
+            if ((*p & 0xc0) != 0x80)
+                return -1;
+            cp = cp << 6 | (*p & 0x3f);
+        }
+        /* PostgreSQL refuses overlong forms, surrogates and anything past
+         * U+10FFFF; refusing them here keeps them from becoming an INTERNAL
+         * error there. */
+        if (cp < min_code_point[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return -1;
+        n++;
+    }
+    return n;
+}
+
+int text_field_ok(rpc_reply *reply, const char *field, const char *s, long min, long max)
+{
+    long n = utf8_chars(s);
+
+    if (n < 0) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "%s must be valid UTF-8 text", field);
+        return 0;
+    }
+    if (n == 0 && min > 0) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "%s is required", field);
+        return 0;
+    }
+    if (n < min || n > max) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "%s must be %ld to %ld characters", field, min,
+                        max);
+        return 0;
+    }
+    return 1;
+}

@@ -1,0 +1,70 @@
+/* users.h - what the RPC groups of svc-users share: the handlers main.c
+ * lists, the one mapping of an account row to a User message, and the checks
+ * and replies every group uses. */
+#ifndef RCYCLE_SVC_USERS_H
+#define RCYCLE_SVC_USERS_H
+
+#include <libpq-fe.h>
+#include <sodium.h>
+#include <stddef.h>
+
+#include "rpc.h"
+#include "service.h"
+#include "users.pb-c.h"
+
+/* The columns user_from_row reads, in its order, from users.accounts
+ * aliased as "a". Every query that answers with a user selects these. */
+#define USER_COLUMNS  "a.id, a.email, a.name, a.department, array_to_string(a.roles, ',')"
+#define USER_NCOLUMNS 5
+
+/* Limits of the fields a client sends. Email and names count characters, as
+ * the schema's checks do; a password counts bytes, as the hash sees it. */
+#define EMAIL_MAX_CHARS    254
+#define PASSWORD_MAX_BYTES 1024
+
+#define USER_NROLES 3
+/* Every role an account may hold, in the order replies list them. */
+extern const char *const user_role_names[USER_NROLES];
+
+/* A User message and the storage its role list points into. */
+typedef struct user_row {
+    Rcycle__Users__User msg;
+    char *roles[USER_NROLES];
+} user_row;
+
+/* Fills user from the USER_COLUMNS of row in res. Its strings point into res,
+ * so it must not outlive res, and it must not be copied once filled. */
+void user_from_row(user_row *user, const PGresult *res, int row);
+
+/* Hashes password into out as an argon2id string; 0 on success. Login's
+ * stand-in hash for unknown emails is made here too, so that checking it costs
+ * what checking a real one does. */
+int password_hash(char out[crypto_pwhash_STRBYTES], const char *password, size_t len);
+
+/* Answers a failed db_exec with a message fit for a user. */
+void users_reply_db_error(rpc_reply *reply, rc_status rc);
+
+/* The number of characters in s, or -1 when s is not valid UTF-8. */
+long utf8_chars(const char *s);
+
+/* 1 when s is valid UTF-8 of min..max characters; otherwise sets
+ * INVALID_ARGUMENT naming field and returns 0. */
+int text_field_ok(rpc_reply *reply, const char *field, const char *s, long min, long max);
+
+/* service_def.init: readies libsodium and what Login needs. */
+int users_init(service_env *env, void **state);
+
+/* Called by users_init; 0 on success. */
+int sessions_init(void);
+
+/* sessions.c */
+void users_login(const rpc_request *req, rpc_reply *reply);
+void users_logout(const rpc_request *req, rpc_reply *reply);
+void users_authenticate(const rpc_request *req, rpc_reply *reply);
+
+/* accounts.c */
+void users_get_user(const rpc_request *req, rpc_reply *reply);
+void users_list_users(const rpc_request *req, rpc_reply *reply);
+void users_create_user(const rpc_request *req, rpc_reply *reply);
+
+#endif
