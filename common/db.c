@@ -276,6 +276,23 @@ rc_status db_command(db_conn *c, const char *sql, const char *request_id)
     return st;
 }
 
+char *db_text(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    return PQgetvalue(res, row, col);
+}
+
+int64_t db_int64(const PGresult *res, int row, int col)
+{
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+int db_bool(const PGresult *res, int row, int col)
+{
+    return PQgetvalue(res, row, col)[0] == 't';
+}
+
 const char *db_last_sqlstate(const db_conn *c)
 {
     return c->sqlstate;

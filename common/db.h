@@ -7,6 +7,8 @@
 #ifndef RCYCLE_DB_H
 #define RCYCLE_DB_H
 
+#include <stdint.h>
+
 #include <libpq-fe.h>
 
 #include "status.h"
@@ -45,6 +47,12 @@ rc_status db_exec(db_conn *conn, const db_stmt *stmt, const char *const *params,
 
 /* Runs a fixed command without parameters (BEGIN, COMMIT, ROLLBACK ...). */
 rc_status db_command(db_conn *conn, const char *sql, const char *request_id);
+
+/* Values of a result row. db_text gives NULL for SQL NULL (where libpq
+ * gives ""); the string belongs to res. */
+char *db_text(const PGresult *res, int row, int col);
+int64_t db_int64(const PGresult *res, int row, int col);
+int db_bool(const PGresult *res, int row, int col);
 
 /* The SQLSTATE of the last failed db_exec on conn ("" if none). */
 const char *db_last_sqlstate(const db_conn *conn);

@@ -34,6 +34,10 @@ void rpc_reply_ok(rpc_reply *reply, const ProtobufCMessage *msg);
 /* Sets an error code and a message a user may read (no SQL, no addresses). */
 void rpc_reply_error(rpc_reply *reply, rc_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Answers a failed db_exec/db_command. db_exec has already logged the cause
+ * under the request id; the caller only learns whether trying again may
+ * help. */
+void rpc_reply_db_error(rpc_reply *reply, rc_status status);
 /* Attaches an error detail message as the payload of an error reply. */
 void rpc_reply_detail(rpc_reply *reply, const ProtobufCMessage *detail);
 /* Frees what the reply owns and zeroes it. */

@@ -39,6 +39,24 @@ void rpc_reply_error(rpc_reply *reply, rc_status code, const char *fmt, ...)
     reply->message = strdup(buf);
 }
 
+void rpc_reply_db_error(rpc_reply *reply, rc_status status)
+{
+    switch (status) {
+    case RC_UNAVAILABLE:
+        rpc_reply_error(reply, RC_UNAVAILABLE, "the database is unavailable; try again");
+        break;
+    case RC_DEADLINE_EXCEEDED:
+        rpc_reply_error(reply, RC_DEADLINE_EXCEEDED, "the database took too long; try again");
+        break;
+    case RC_ABORTED:
+        rpc_reply_error(reply, RC_ABORTED, "a concurrent change got in the way; try again");
+        break;
+    default:
+        rpc_reply_error(reply, RC_INTERNAL, "internal error");
+        break;
+    }
+}
+
 void rpc_reply_detail(rpc_reply *reply, const ProtobufCMessage *detail)
 {
     free(reply->payload);

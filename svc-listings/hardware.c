@@ -7,7 +7,6 @@
 
 #include "hardware.h"
 #include "log.h"
-#include "pgutil.h"
 
 /* storage is a text[]; as JSON it arrives in one query, in order, and
  * jansson undoes the quoting. */
@@ -73,15 +72,15 @@ rc_status hardware_find(db_conn *db, const char *serial, const char *request_id,
 
     const PGresult *res = out->res;
     Rcycle__Listings__Hardware *msg = &out->msg;
-    msg->serial_number = row_text(res, 0, COL_SERIAL_NUMBER);
-    msg->manufacturer = row_text(res, 0, COL_MANUFACTURER);
-    msg->model = row_text(res, 0, COL_MODEL);
-    msg->category = row_text(res, 0, COL_CATEGORY);
-    msg->cpu = row_text(res, 0, COL_CPU);
-    msg->ram = row_text(res, 0, COL_RAM);
-    msg->ports = row_text(res, 0, COL_PORTS);
-    msg->other = row_text(res, 0, COL_OTHER);
-    msg->has_storage_media = row_bool(res, 0, COL_HAS_STORAGE_MEDIA);
+    msg->serial_number = db_text(res, 0, COL_SERIAL_NUMBER);
+    msg->manufacturer = db_text(res, 0, COL_MANUFACTURER);
+    msg->model = db_text(res, 0, COL_MODEL);
+    msg->category = db_text(res, 0, COL_CATEGORY);
+    msg->cpu = db_text(res, 0, COL_CPU);
+    msg->ram = db_text(res, 0, COL_RAM);
+    msg->ports = db_text(res, 0, COL_PORTS);
+    msg->other = db_text(res, 0, COL_OTHER);
+    msg->has_storage_media = db_bool(res, 0, COL_HAS_STORAGE_MEDIA);
     if (storage_from_json(out, PQgetvalue(res, 0, COL_STORAGE_JSON), request_id) != 0)
         return RC_INTERNAL;
     return RC_OK;
@@ -117,7 +116,7 @@ static void lookup_and_reply(const rpc_request *req, const char *serial, rpc_rep
     else if (status == RC_NOT_FOUND)
         rpc_reply_error(reply, RC_NOT_FOUND, "hardware not found in the registry");
     else
-        reply_db_error(reply, status);
+        rpc_reply_db_error(reply, status);
     hardware_entry_clear(&entry);
 }
 

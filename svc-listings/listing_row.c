@@ -2,8 +2,8 @@
  * and the values of a listing's enumerated columns. */
 #include <string.h>
 
+#include "db.h"
 #include "listing_row.h"
-#include "pgutil.h"
 
 /* The positions of LISTING_COLUMNS; keep the two in the same order. */
 enum listing_column {
@@ -31,27 +31,27 @@ enum listing_column {
 void listing_from_row(const PGresult *res, int row, Rcycle__Listings__Listing *out)
 {
     rcycle__listings__listing__init(out);
-    out->id = row_int64(res, row, COL_ID);
-    out->serial_number = row_text(res, row, COL_SERIAL_NUMBER);
-    out->title = row_text(res, row, COL_TITLE);
-    out->category = row_text(res, row, COL_CATEGORY);
-    out->description = row_text(res, row, COL_DESCRIPTION);
-    out->location = row_text(res, row, COL_LOCATION);
-    out->condition = row_text(res, row, COL_CONDITION);
-    out->department = row_text(res, row, COL_DEPARTMENT);
-    out->cpu = row_text(res, row, COL_CPU);
-    out->ram = row_text(res, row, COL_RAM);
-    out->storage = row_text(res, row, COL_STORAGE);
-    out->ports = row_text(res, row, COL_PORTS);
-    out->other_specs = row_text(res, row, COL_OTHER_SPECS);
-    out->status = row_text(res, row, COL_STATUS);
-    out->expiration_date = row_text(res, row, COL_EXPIRATION_DATE);
-    out->created_by = row_text(res, row, COL_CREATED_BY);
-    out->created_at = row_text(res, row, COL_CREATED_AT);
-    out->updated_at = row_text(res, row, COL_UPDATED_AT);
+    out->id = db_int64(res, row, COL_ID);
+    out->serial_number = db_text(res, row, COL_SERIAL_NUMBER);
+    out->title = db_text(res, row, COL_TITLE);
+    out->category = db_text(res, row, COL_CATEGORY);
+    out->description = db_text(res, row, COL_DESCRIPTION);
+    out->location = db_text(res, row, COL_LOCATION);
+    out->condition = db_text(res, row, COL_CONDITION);
+    out->department = db_text(res, row, COL_DEPARTMENT);
+    out->cpu = db_text(res, row, COL_CPU);
+    out->ram = db_text(res, row, COL_RAM);
+    out->storage = db_text(res, row, COL_STORAGE);
+    out->ports = db_text(res, row, COL_PORTS);
+    out->other_specs = db_text(res, row, COL_OTHER_SPECS);
+    out->status = db_text(res, row, COL_STATUS);
+    out->expiration_date = db_text(res, row, COL_EXPIRATION_DATE);
+    out->created_by = db_text(res, row, COL_CREATED_BY);
+    out->created_at = db_text(res, row, COL_CREATED_AT);
+    out->updated_at = db_text(res, row, COL_UPDATED_AT);
     if (!PQgetisnull(res, row, COL_CLAIM_ID)) {
         out->has_claim_id = 1;
-        out->claim_id = row_int64(res, row, COL_CLAIM_ID);
+        out->claim_id = db_int64(res, row, COL_CLAIM_ID);
     }
 }
 

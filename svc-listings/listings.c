@@ -7,7 +7,6 @@
 
 #include "listing_row.h"
 #include "listings.h"
-#include "pgutil.h"
 
 #define LIST_DEFAULT_LIMIT 100
 #define LIST_MAX_LIMIT     500
@@ -151,7 +150,7 @@ static rc_status run_list_queries(const rpc_request *req, const list_query *q, P
 static void reply_listings(const PGresult *count, const PGresult *page, rpc_reply *reply)
 {
     Rcycle__Listings__ListListingsReply out = RCYCLE__LISTINGS__LIST_LISTINGS_REPLY__INIT;
-    out.total = row_int64(count, 0, 0);
+    out.total = db_int64(count, 0, 0);
     size_t n = (size_t)PQntuples(page);
     Rcycle__Listings__Listing *items = NULL;
     if (n > 0) {
@@ -181,7 +180,7 @@ static void list_and_reply(const rpc_request *req, const list_query *q, rpc_repl
     if (status == RC_OK)
         reply_listings(count, page, reply);
     else
-        reply_db_error(reply, status);
+        rpc_reply_db_error(reply, status);
     PQclear(count);
     PQclear(page);
 }
@@ -208,7 +207,7 @@ static void get_and_reply(const rpc_request *req, int64_t id, rpc_reply *reply)
     PGresult *res = NULL;
     rc_status status = db_exec(req->db, &get_listing, params, req->request_id, &res);
     if (status != RC_OK) {
-        reply_db_error(reply, status);
+        rpc_reply_db_error(reply, status);
     } else if (PQntuples(res) == 0) {
         rpc_reply_error(reply, RC_NOT_FOUND, "listing not found");
     } else {

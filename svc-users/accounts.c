@@ -46,7 +46,7 @@ static void get_user(const rpc_request *req, int64_t id, rpc_reply *reply)
     snprintf(id_text, sizeof id_text, "%" PRId64, id);
     rc_status rc = db_exec(req->db, &get_user_stmt, params, req->request_id, &res);
     if (rc != RC_OK) {
-        users_reply_db_error(reply, rc);
+        rpc_reply_db_error(reply, rc);
         return;
     }
 
@@ -109,7 +109,7 @@ void users_list_users(const rpc_request *req, rpc_reply *reply)
     }
     rc_status rc = db_exec(req->db, &list_users_stmt, NULL, req->request_id, &res);
     if (rc != RC_OK) {
-        users_reply_db_error(reply, rc);
+        rpc_reply_db_error(reply, rc);
         return;
     }
     reply_users(res, reply);
@@ -220,7 +220,7 @@ static void create_user(const rpc_request *req, const Rcycle__Users__CreateUserR
         return;
     }
     if (rc != RC_OK) {
-        users_reply_db_error(reply, rc);
+        rpc_reply_db_error(reply, rc);
         return;
     }
 

@@ -148,7 +148,7 @@ static void start_session(const rpc_request *req, const PGresult *account, rpc_r
     const char *params[] = {hash, PQgetvalue(account, 0, 0)};
     rc_status rc = db_exec(req->db, &create_session_stmt, params, req->request_id, &res);
     if (rc != RC_OK) {
-        users_reply_db_error(reply, rc);
+        rpc_reply_db_error(reply, rc);
         return;
     }
 
@@ -170,7 +170,7 @@ static void login(const rpc_request *req, const Rcycle__Users__LoginRequest *in,
 
     rc_status rc = count_recent_failures(req, in->email, &failures);
     if (rc != RC_OK) {
-        users_reply_db_error(reply, rc);
+        rpc_reply_db_error(reply, rc);
         return;
     }
     /* Checked before the password, so that a guesser who is locked out
@@ -184,13 +184,13 @@ static void login(const rpc_request *req, const Rcycle__Users__LoginRequest *in,
 
     rc = db_exec(req->db, &find_account_stmt, params, req->request_id, &account);
     if (rc != RC_OK) {
-        users_reply_db_error(reply, rc);
+        rpc_reply_db_error(reply, rc);
         return;
     }
     if (password_matches(account, in->password))
         start_session(req, account, reply);
     else if ((rc = record_failure(req, in->email)) != RC_OK)
-        users_reply_db_error(reply, rc);
+        rpc_reply_db_error(reply, rc);
     else
         rpc_reply_error(reply, RC_UNAUTHENTICATED, "%s", invalid_login);
     PQclear(account);
@@ -219,7 +219,7 @@ static void end_session(const rpc_request *req, const char *token, rpc_reply *re
     const char *params[] = {hash};
     rc_status rc = db_exec(req->db, &delete_session_stmt, params, req->request_id, &res);
     if (rc != RC_OK) {
-        users_reply_db_error(reply, rc);
+        rpc_reply_db_error(reply, rc);
         return;
     }
     PQclear(res);
@@ -251,7 +251,7 @@ static void authenticate(const rpc_request *req, const char *token, rpc_reply *r
     const char *params[] = {hash};
     rc_status rc = db_exec(req->db, &find_session_stmt, params, req->request_id, &res);
     if (rc != RC_OK) {
-        users_reply_db_error(reply, rc);
+        rpc_reply_db_error(reply, rc);
         return;
     }
 

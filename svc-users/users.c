@@ -56,26 +56,6 @@ void user_from_row(user_row *user, const PGresult *res, int row)
     user->msg.roles = user->roles;
 }
 
-void users_reply_db_error(rpc_reply *reply, rc_status rc)
-{
-    switch (rc) {
-    case RC_UNAVAILABLE:
-        rpc_reply_error(reply, RC_UNAVAILABLE,
-                        "the user directory is unavailable; try again later");
-        break;
-    case RC_ABORTED:
-        rpc_reply_error(reply, RC_ABORTED, "the request conflicted with another; try again");
-        break;
-    case RC_DEADLINE_EXCEEDED:
-        rpc_reply_error(reply, RC_DEADLINE_EXCEEDED, "the request took too long");
-        break;
-    default:
-        /* db_exec has logged the cause; the caller learns nothing of it. */
-        rpc_reply_error(reply, RC_INTERNAL, "internal error");
-        break;
-    }
-}
-
 long utf8_chars(const char *s)
 {
     static const uint32_t min_code_point[] = {0, 0x80, 0x800, 0x10000};

@@ -41,9 +41,6 @@ void user_from_row(user_row *user, const PGresult *res, int row);
  * what checking a real one does. */
 int password_hash(char out[crypto_pwhash_STRBYTES], const char *password, size_t len);
 
-/* Answers a failed db_exec with a message fit for a user. */
-void users_reply_db_error(rpc_reply *reply, rc_status rc);
-
 /* The number of characters in s, or -1 when s is not valid UTF-8. */
 long utf8_chars(const char *s);
 

@@ -3,7 +3,9 @@
 -- SRV003-DELL-R630. created_by is the creator's e-mail and created_by_id their
 -- account, looked up by e-mail. A serial that has any listing already (even
 -- a withdrawn or expired one) is skipped, so a second run adds nothing and a
--- seeded listing that users have since closed is not brought back.
+-- seeded listing that users have since closed is not brought back. Each new
+-- listing gets its 'created' audit event in the same statement.
+WITH inserted AS (
 INSERT INTO listings.listings
   (serial_number, title, category, description, location, condition, department,
    cpu, ram, storage, ports, other_specs, status, expiration_date, created_by_id, created_by)
@@ -46,4 +48,10 @@ FROM (VALUES
 JOIN users.accounts AS a ON a.email = v.creator
 WHERE NOT EXISTS (SELECT 1 FROM listings.listings AS l WHERE l.serial_number = v.serial_number)
 -- In SEED.md's order, so the ids are too.
-ORDER BY v.ord;
+ORDER BY v.ord
+RETURNING id, created_by_id, department
+)
+INSERT INTO listings.events (listing_id, actor_id, actor_department, action, to_status, note)
+SELECT i.id, i.created_by_id, i.department, 'created', 'available', 'seed data'
+FROM inserted AS i
+ORDER BY i.id;

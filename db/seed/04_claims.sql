@@ -3,9 +3,10 @@
 -- for the owning department (pending_owner) and the listing is claimed.
 --
 -- The claim is made only while the seeded listing is available and has never
--- had a claim, so a second run adds nothing. The insert and the listing's
--- update are one statement: the listing's CHECK wants claim_id set exactly
--- when it is claimed, and the two can never be seen apart.
+-- had a claim, so a second run adds nothing. The claim, the listing's update
+-- and both audit events are one statement: the listing's CHECK wants
+-- claim_id set exactly when it is claimed, and the two can never be seen
+-- apart.
 WITH target AS (
   SELECT l.id, l.title, l.serial_number, l.category, l.department
   FROM listings.listings AS l
@@ -21,9 +22,20 @@ WITH target AS (
          'Security Team', 'Need for automated testing infrastructure expansion', 'pending_owner',
          r.id, r.email
   FROM target AS t CROSS JOIN requester AS r
-  RETURNING id, listing_id
+  RETURNING id, listing_id, requested_by_id
+), claim_event AS (
+  INSERT INTO claims.events (claim_id, actor_id, actor_department, action, to_status, note)
+  SELECT n.id, n.requested_by_id, 'Security Team', 'created', 'pending_owner', 'seed data'
+  FROM new_claim AS n
+), claimed AS (
+  UPDATE listings.listings AS l
+  SET status = 'claimed', claim_id = n.id, updated_at = now()
+  FROM new_claim AS n
+  WHERE l.id = n.listing_id
+  RETURNING l.id, n.id AS claim_id, n.requested_by_id
 )
-UPDATE listings.listings AS l
-SET status = 'claimed', claim_id = n.id, updated_at = now()
-FROM new_claim AS n
-WHERE l.id = n.listing_id;
+INSERT INTO listings.events (listing_id, actor_id, actor_department, action, from_status, to_status,
+                             claim_id, note)
+SELECT c.id, c.requested_by_id, 'Security Team', 'reserved', 'available', 'claimed', c.claim_id,
+       'seed data'
+FROM claimed AS c;
