@@ -10,6 +10,13 @@ const gw_route gw_routes[] = {
     {"GET", "/api/hardware", 0, route_lookup_hardware},
     {"GET", "/api/listings", 0, route_list_listings},
     {"GET", "/api/listings/{id}", 0, route_get_listing},
+    {"POST", "/api/claims", ROUTE_BODY, route_create_claim},
+    {"GET", "/api/claims", 0, route_list_claims},
+    {"GET", "/api/claims/{id}", 0, route_get_claim},
+    {"POST", "/api/claims/{id}/approve", 0, route_approve_claim},
+    {"POST", "/api/claims/{id}/deny", ROUTE_BODY, route_deny_claim},
+    {"POST", "/api/claims/{id}/withdraw", 0, route_withdraw_claim},
+    {"GET", "/api/claims/{id}/events", 0, route_claim_events},
 };
 
 const size_t gw_routes_count = sizeof gw_routes / sizeof gw_routes[0];

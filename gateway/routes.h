@@ -24,4 +24,13 @@ void route_lookup_hardware(gw_exchange *ex);
 void route_list_listings(gw_exchange *ex);
 void route_get_listing(gw_exchange *ex);
 
+/* routes_claims.c */
+void route_create_claim(gw_exchange *ex);
+void route_list_claims(gw_exchange *ex);
+void route_get_claim(gw_exchange *ex);
+void route_approve_claim(gw_exchange *ex);
+void route_deny_claim(gw_exchange *ex);
+void route_withdraw_claim(gw_exchange *ex);
+void route_claim_events(gw_exchange *ex);
+
 #endif

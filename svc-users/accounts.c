@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "text.h"
 #include "users.h"
 
 #define NAME_MAX_CHARS     200

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "token.h"
+#include "text.h"
 #include "users.h"
 
 /* API.md: more than 10 failed attempts for one email within 15 minutes get

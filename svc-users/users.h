@@ -41,13 +41,6 @@ void user_from_row(user_row *user, const PGresult *res, int row);
  * what checking a real one does. */
 int password_hash(char out[crypto_pwhash_STRBYTES], const char *password, size_t len);
 
-/* The number of characters in s, or -1 when s is not valid UTF-8. */
-long utf8_chars(const char *s);
-
-/* 1 when s is valid UTF-8 of min..max characters; otherwise sets
- * INVALID_ARGUMENT naming field and returns 0. */
-int text_field_ok(rpc_reply *reply, const char *field, const char *s, long min, long max);
-
 /* service_def.init: readies libsodium and what Login needs. */
 int users_init(service_env *env, void **state);
 

@@ -16,6 +16,11 @@ ALTER TABLE claims.claims ADD CONSTRAINT claims_status_check CHECK (status IN
 ALTER TABLE claims.claims ADD COLUMN listing_sync text NOT NULL DEFAULT 'none'
   CHECK (listing_sync IN ('none', 'reserve', 'release', 'transfer'));
 ALTER TABLE claims.claims ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+-- Who asked for the change that listing_sync still waits for, so that the
+-- reconciler records the right approver when it finishes the change.
+ALTER TABLE claims.claims ADD COLUMN sync_actor_id bigint;
+ALTER TABLE claims.claims ADD COLUMN sync_actor text;
+ALTER TABLE claims.claims ADD COLUMN sync_actor_department text;
 
 -- One claim in progress per department per listing, 'reserving' included.
 DROP INDEX claims.claims_open_per_department;
@@ -57,3 +62,7 @@ CREATE TABLE claims.feed_cursor (
   last_event_id bigint NOT NULL
 );
 INSERT INTO claims.feed_cursor (feed, last_event_id) VALUES ('listings', 0);
+
+-- Timestamps leave the service as RFC 3339 UTC text (API.md).
+CREATE FUNCTION claims.rfc3339(t timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;

@@ -1,0 +1,18 @@
+/* text.h - checks of user-supplied text that every service makes: valid
+ * UTF-8 and a length counted in characters, as the schema's CHECKs count. */
+#ifndef RCYCLE_TEXT_H
+#define RCYCLE_TEXT_H
+
+#include "rpc.h"
+
+/* The number of characters in s, or -1 when s is not valid UTF-8. */
+long text_utf8_chars(const char *s);
+
+/* 1 when s is valid UTF-8 of min..max characters; otherwise sets
+ * INVALID_ARGUMENT naming field and returns 0. */
+int text_field_ok(rpc_reply *reply, const char *field, const char *s, long min, long max);
+
+/* 1 when s holds nothing but spaces, tabs and line breaks. */
+int text_blank(const char *s);
+
+#endif

@@ -1,0 +1,134 @@
+/* claim_row.c - reading claims, who may see them, and the calls to
+ * svc-listings that a claim's steps make. */
+#include <string.h>
+
+#include "claims.h"
+#include "db.h"
+
+enum claim_column {
+    COL_ID,
+    COL_LISTING_ID,
+    COL_LISTING_TITLE,
+    COL_SERIAL_NUMBER,
+    COL_CATEGORY,
+    COL_REQUESTING_DEPARTMENT,
+    COL_JUSTIFICATION,
+    COL_STATUS,
+    COL_REQUESTED_BY,
+    COL_REQUESTED_AT,
+    COL_OWNER_APPROVED_AT,
+    COL_OWNER_APPROVED_BY,
+    COL_SECURITY_APPROVED_AT,
+    COL_SECURITY_APPROVED_BY,
+    COL_DENIED_AT,
+    COL_DENIED_BY,
+    COL_DENIAL_REASON,
+    COL_OWNER_DEPARTMENT,
+    COL_LISTING_SYNC,
+};
+
+void claim_from_row(const PGresult *res, int row, claim_row *out)
+{
+    Rcycle__Claims__Claim *c = &out->claim;
+    rcycle__claims__claim__init(c);
+    c->id = db_int64(res, row, COL_ID);
+    c->listing_id = db_int64(res, row, COL_LISTING_ID);
+    c->listing_title = db_text(res, row, COL_LISTING_TITLE);
+    c->serial_number = db_text(res, row, COL_SERIAL_NUMBER);
+    c->category = db_text(res, row, COL_CATEGORY);
+    c->requesting_department = db_text(res, row, COL_REQUESTING_DEPARTMENT);
+    c->justification = db_text(res, row, COL_JUSTIFICATION);
+    c->status = db_text(res, row, COL_STATUS);
+    c->requested_by = db_text(res, row, COL_REQUESTED_BY);
+    c->requested_at = db_text(res, row, COL_REQUESTED_AT);
+    c->owner_approved_at = db_text(res, row, COL_OWNER_APPROVED_AT);
+    c->owner_approved_by = db_text(res, row, COL_OWNER_APPROVED_BY);
+    c->security_approved_at = db_text(res, row, COL_SECURITY_APPROVED_AT);
+    c->security_approved_by = db_text(res, row, COL_SECURITY_APPROVED_BY);
+    c->denied_at = db_text(res, row, COL_DENIED_AT);
+    c->denied_by = db_text(res, row, COL_DENIED_BY);
+    c->denial_reason = db_text(res, row, COL_DENIAL_REASON);
+    out->owner_department = db_text(res, row, COL_OWNER_DEPARTMENT);
+    out->listing_sync = db_text(res, row, COL_LISTING_SYNC);
+}
+
+static const db_stmt load_claim = {
+    "claims_load",
+    "SELECT " CLAIM_COLUMNS " FROM claims.claims "
+    "WHERE id = $1 AND status NOT IN ('reserving', 'abandoned')",
+    1,
+};
+
+rc_status claim_load(const rpc_request *req, int64_t id, PGresult **res, claim_row *out)
+{
+    char id_text[24];
+    snprintf(id_text, sizeof id_text, "%lld", (long long)id);
+    const char *params[] = {id_text};
+    rc_status st = db_exec(req->db, &load_claim, params, req->request_id, res);
+    if (st != RC_OK)
+        return st;
+    if (PQntuples(*res) == 0) {
+        PQclear(*res);
+        *res = NULL;
+        return RC_NOT_FOUND;
+    }
+    claim_from_row(*res, 0, out);
+    return RC_OK;
+}
+
+static int same_department(const char *a, const char *b)
+{
+    return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+int claim_visible_to(const claim_row *c, const Rcycle__Caller *caller)
+{
+    return same_department(caller->department, c->claim.requesting_department) ||
+           same_department(caller->department, c->owner_department) ||
+           rpc_caller_has_role(caller, "security") || rpc_caller_has_role(caller, "admin");
+}
+
+int claim_is_open(const char *status)
+{
+    return strcmp(status, "pending_owner") == 0 || strcmp(status, "pending_security") == 0;
+}
+
+void listings_call(claims_service *svc, const char *method, const ProtobufCMessage *request,
+                   const Rcycle__Caller *caller, const char *request_id, rpc_reply *reply)
+{
+    rpc_call_opts opts = {
+        .request_id = request_id,
+        .caller = caller,
+        .deadline_ms = rpc_now_ms() + LISTINGS_CALL_MS,
+    };
+    rpc_call(svc->listings, method, request, &opts, reply);
+}
+
+void listings_reserve(claims_service *svc, int64_t listing_id, int64_t claim_id,
+                      const char *department, const Rcycle__Caller *caller,
+                      const char *request_id, rpc_reply *reply)
+{
+    Rcycle__Listings__ReserveRequest r = RCYCLE__LISTINGS__RESERVE_REQUEST__INIT;
+    r.listing_id = listing_id;
+    r.claim_id = claim_id;
+    r.department = (char *)department;
+    listings_call(svc, "Reserve", &r.base, caller, request_id, reply);
+}
+
+void listings_release(claims_service *svc, int64_t listing_id, int64_t claim_id,
+                      const char *request_id, rpc_reply *reply)
+{
+    Rcycle__Listings__ReleaseRequest r = RCYCLE__LISTINGS__RELEASE_REQUEST__INIT;
+    r.listing_id = listing_id;
+    r.claim_id = claim_id;
+    listings_call(svc, "Release", &r.base, NULL, request_id, reply);
+}
+
+void listings_transfer(claims_service *svc, int64_t listing_id, int64_t claim_id,
+                       const char *request_id, rpc_reply *reply)
+{
+    Rcycle__Listings__TransferRequest r = RCYCLE__LISTINGS__TRANSFER_REQUEST__INIT;
+    r.listing_id = listing_id;
+    r.claim_id = claim_id;
+    listings_call(svc, "Transfer", &r.base, NULL, request_id, reply);
+}

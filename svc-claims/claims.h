@@ -1,0 +1,98 @@
+/* claims.h - what the files of svc-claims share: the service state, the
+ * claim row, the audit event writer, and the calls to svc-listings.
+ *
+ * A claim spans two services: the claim row lives here, the listing's state
+ * in svc-listings. How the two are kept consistent through crashes is
+ * described in settle.c, where the invariant is restored. */
+#ifndef SVC_CLAIMS_CLAIMS_H
+#define SVC_CLAIMS_CLAIMS_H
+
+#include <pthread.h>
+
+#include "claims.pb-c.h"
+#include "listings.pb-c.h"
+#include "rpc.h"
+#include "service.h"
+
+/* How long a call to svc-listings may take at most. */
+#define LISTINGS_CALL_MS 3000
+
+typedef struct claims_service {
+    rpc_client *listings;
+    db_pool *pool;
+    pthread_t settler;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    int stopping;
+} claims_service;
+
+/* A claim as read from the database: the API's Claim (its strings point into
+ * the result it was read from) and the columns the API does not show. */
+typedef struct claim_row {
+    Rcycle__Claims__Claim claim;
+    const char *owner_department;
+    const char *listing_sync;
+} claim_row;
+
+/* The select list every query that returns a claim uses; claim_from_row
+ * reads it. */
+#define CLAIM_COLUMNS                                                                              \
+    "id, listing_id, listing_title, serial_number, category, requesting_department, "             \
+    "justification, status, requested_by, claims.rfc3339(requested_at), "                         \
+    "claims.rfc3339(owner_approved_at), owner_approved_by, "                                      \
+    "claims.rfc3339(security_approved_at), security_approved_by, claims.rfc3339(denied_at), "     \
+    "denied_by, denial_reason, owner_department, listing_sync"
+
+void claim_from_row(const PGresult *res, int row, claim_row *out);
+
+/* Loads the claim with this id as the API knows it (internal states hidden).
+ * RC_NOT_FOUND when there is none; *res holds the row on RC_OK. */
+rc_status claim_load(const rpc_request *req, int64_t id, PGresult **res, claim_row *out);
+
+/* The claim may be seen by its two departments, security reviewers and
+ * admins. */
+int claim_visible_to(const claim_row *c, const Rcycle__Caller *caller);
+
+int claim_is_open(const char *status);
+
+/* Calls method on svc-listings with request; fills reply (clear it after).
+ * caller may be NULL for the service's own background work. */
+void listings_call(claims_service *svc, const char *method, const ProtobufCMessage *request,
+                   const Rcycle__Caller *caller, const char *request_id, rpc_reply *reply);
+
+/* The three listing steps of a claim; each is idempotent for a claim id. */
+void listings_reserve(claims_service *svc, int64_t listing_id, int64_t claim_id,
+                      const char *department, const Rcycle__Caller *caller,
+                      const char *request_id, rpc_reply *reply);
+void listings_release(claims_service *svc, int64_t listing_id, int64_t claim_id,
+                      const char *request_id, rpc_reply *reply);
+void listings_transfer(claims_service *svc, int64_t listing_id, int64_t claim_id,
+                       const char *request_id, rpc_reply *reply);
+
+/* The ends of a reservation (create.c), shared with the settler. */
+rc_status claim_confirm_reserved(db_conn *db, const char *request_id, int64_t claim_id,
+                                 const char *note, PGresult **res);
+rc_status claim_abandon(db_conn *db, const char *request_id, int64_t claim_id, const char *note);
+
+/* The ends of a transfer and of a release (transitions.c), shared with the
+ * settler. claim_cancel closes an open claim whose listing is gone. */
+rc_status claim_finish_transfer(db_conn *db, const char *request_id, int64_t claim_id,
+                                const char *note, PGresult **res);
+rc_status claim_cancel(db_conn *db, const char *request_id, int64_t claim_id, const char *note,
+                       PGresult **res);
+rc_status claim_release_confirmed(db_conn *db, const char *request_id, int64_t claim_id);
+
+/* RPC handlers. */
+void claims_create(const rpc_request *req, rpc_reply *reply);
+void claims_list(const rpc_request *req, rpc_reply *reply);
+void claims_get(const rpc_request *req, rpc_reply *reply);
+void claims_list_events(const rpc_request *req, rpc_reply *reply);
+void claims_approve(const rpc_request *req, rpc_reply *reply);
+void claims_deny(const rpc_request *req, rpc_reply *reply);
+void claims_withdraw(const rpc_request *req, rpc_reply *reply);
+
+/* The background settler (settle.c). */
+int settler_start(claims_service *svc);
+void settler_stop(claims_service *svc);
+
+#endif

@@ -1,0 +1,287 @@
+/* settle.c - the settler: the background thread that keeps claims and
+ * listings consistent across crashes.
+ *
+ * THE INVARIANT (API.md): once settled, a listing is 'claimed' exactly when
+ * it has one open claim (pending_owner or pending_security), and that claim
+ * is the one svc-listings recorded as its holder (listings.claim_id).
+ *
+ * How it is kept. svc-claims drives every change; svc-listings' three steps
+ * (Reserve, Release, Transfer) are idempotent per claim id. Before calling
+ * one, svc-claims commits the claim's own change together with a note of the
+ * listing step still owed (claims.listing_sync = reserve | release |
+ * transfer). After svc-listings confirms, the note is cleared. So after a
+ * crash of either service at any point, every claim whose listing may
+ * disagree with it carries a note, and this thread, running every
+ * SETTLE_PERIOD_MS, repeats the owed step until it is confirmed:
+ *   - reserve (claim 'reserving', not open): Reserve again. Held for this
+ *     claim -> the claim opens (pending_owner). Refused -> Release, which
+ *     also fences the claim id in svc-listings so that a reservation still
+ *     in flight can never land later, then the claim is 'abandoned'.
+ *   - release (claim denied or withdrawn, so closed): Release again; it only
+ *     frees the listing if this claim still holds it.
+ *   - transfer (claim still pending_security): Transfer again. Done -> the
+ *     claim is approved; refused (the listing was withdrawn or expired
+ *     meanwhile) -> the claim is cancelled.
+ * A step is retried only once its note is SETTLE_AFTER_MS old, so the
+ * request that wrote the note normally finishes it itself.
+ *
+ * Listings that svc-listings closes on its own (withdrawn by their owner,
+ * expired by its sweeper) are learnt from its change feed
+ * (ListListingEvents), followed from a cursor kept in claims.feed_cursor and
+ * advanced in the same transaction as the cancellations it causes, so no
+ * event is lost or applied twice. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "claims.h"
+#include "db.h"
+#include "log.h"
+
+#define SETTLE_PERIOD_MS 1000
+#define SETTLE_AFTER_MS  5000
+#define SETTLE_BATCH     100
+#define FEED_BATCH       200
+
+static const db_stmt unsettled = {
+    "claims_unsettled",
+    "SELECT id, listing_id, listing_sync, requesting_department FROM claims.claims "
+    "WHERE listing_sync <> 'none' AND updated_at < now() - make_interval(secs => $1::int / 1000.0) "
+    "ORDER BY updated_at LIMIT $2",
+    2,
+};
+
+static const db_stmt read_cursor = {
+    "claims_feed_cursor",
+    "SELECT last_event_id FROM claims.feed_cursor WHERE feed = 'listings' FOR UPDATE",
+    0,
+};
+
+static const db_stmt advance_cursor = {
+    "claims_feed_advance",
+    "UPDATE claims.feed_cursor SET last_event_id = $1 WHERE feed = 'listings'",
+    1,
+};
+
+/* Closes every claim still in progress on a listing that svc-listings
+ * closed: open claims are cancelled, reservations abandoned. */
+static const db_stmt close_for_listing = {
+    "claims_close_for_listing",
+    "WITH old AS (SELECT id, status FROM claims.claims WHERE listing_id = $1 "
+    "AND status IN ('reserving', 'pending_owner', 'pending_security') FOR UPDATE), "
+    "c AS (UPDATE claims.claims AS cl SET status = CASE WHEN old.status = 'reserving' "
+    "THEN 'abandoned' ELSE 'cancelled' END, listing_sync = 'none', updated_at = now() "
+    "FROM old WHERE cl.id = old.id RETURNING cl.id, cl.status, old.status AS from_status) "
+    "INSERT INTO claims.events (claim_id, action, from_status, to_status, note) "
+    "SELECT id, status, from_status, status, $2 FROM c",
+    2,
+};
+
+typedef struct owed_step {
+    int64_t claim_id;
+    int64_t listing_id;
+    char sync[16];
+    char department[256];
+} owed_step;
+
+static void settle_reserve(claims_service *svc, db_conn *db, const owed_step *s)
+{
+    rpc_reply r = {0};
+    listings_reserve(svc, s->listing_id, s->claim_id, s->department, NULL, NULL, &r);
+    if (r.code == RC_OK) {
+        PGresult *res = NULL;
+        claim_confirm_reserved(db, NULL, s->claim_id, "settled after an interruption", &res);
+        PQclear(res);
+        log_info(NULL, "claim %lld: reservation confirmed by the settler", (long long)s->claim_id);
+    } else if (r.code == RC_FAILED_PRECONDITION || r.code == RC_NOT_FOUND ||
+               r.code == RC_PERMISSION_DENIED) {
+        rpc_reply fenced = {0};
+        listings_release(svc, s->listing_id, s->claim_id, NULL, &fenced);
+        if (fenced.code == RC_OK || fenced.code == RC_NOT_FOUND) {
+            claim_abandon(db, NULL, s->claim_id, "listing not available");
+            log_info(NULL, "claim %lld abandoned by the settler", (long long)s->claim_id);
+        }
+        rpc_reply_clear(&fenced);
+    }
+    rpc_reply_clear(&r);
+}
+
+static void settle_release(claims_service *svc, db_conn *db, const owed_step *s)
+{
+    rpc_reply r = {0};
+    listings_release(svc, s->listing_id, s->claim_id, NULL, &r);
+    if (r.code == RC_OK || r.code == RC_NOT_FOUND) {
+        claim_release_confirmed(db, NULL, s->claim_id);
+        log_info(NULL, "claim %lld: release confirmed by the settler", (long long)s->claim_id);
+    }
+    rpc_reply_clear(&r);
+}
+
+static void settle_transfer(claims_service *svc, db_conn *db, const owed_step *s)
+{
+    rpc_reply r = {0};
+    listings_transfer(svc, s->listing_id, s->claim_id, NULL, &r);
+    PGresult *res = NULL;
+    if (r.code == RC_OK) {
+        claim_finish_transfer(db, NULL, s->claim_id, "completed after an interruption", &res);
+        log_info(NULL, "claim %lld: approval completed by the settler", (long long)s->claim_id);
+    } else if (r.code == RC_FAILED_PRECONDITION || r.code == RC_NOT_FOUND) {
+        claim_cancel(db, NULL, s->claim_id, "listing no longer available", &res);
+        log_info(NULL, "claim %lld cancelled by the settler", (long long)s->claim_id);
+    }
+    PQclear(res);
+    rpc_reply_clear(&r);
+}
+
+static int load_owed_steps(db_conn *db, owed_step *steps, int max)
+{
+    char after[16], limit[16];
+    snprintf(after, sizeof after, "%d", SETTLE_AFTER_MS);
+    snprintf(limit, sizeof limit, "%d", max);
+    const char *params[] = {after, limit};
+    PGresult *res = NULL;
+    if (db_exec(db, &unsettled, params, NULL, &res) != RC_OK)
+        return 0;
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        steps[i].claim_id = db_int64(res, i, 0);
+        steps[i].listing_id = db_int64(res, i, 1);
+        snprintf(steps[i].sync, sizeof steps[i].sync, "%s", db_text(res, i, 2));
+        snprintf(steps[i].department, sizeof steps[i].department, "%s", db_text(res, i, 3));
+    }
+    PQclear(res);
+    return n;
+}
+
+/* Repeats every owed listing step that is old enough. */
+static void settle_owed_steps(claims_service *svc, db_conn *db)
+{
+    owed_step steps[SETTLE_BATCH];
+    int n = load_owed_steps(db, steps, SETTLE_BATCH);
+    for (int i = 0; i < n; i++) {
+        if (strcmp(steps[i].sync, "reserve") == 0)
+            settle_reserve(svc, db, &steps[i]);
+        else if (strcmp(steps[i].sync, "release") == 0)
+            settle_release(svc, db, &steps[i]);
+        else
+            settle_transfer(svc, db, &steps[i]);
+    }
+}
+
+static int listing_closed(const Rcycle__Listings__ListingEvent *e)
+{
+    return e->to_status != NULL &&
+           (strcmp(e->to_status, "withdrawn") == 0 || strcmp(e->to_status, "expired") == 0);
+}
+
+/* Applies one batch of feed events in one transaction with the cursor. */
+static rc_status apply_feed_batch(db_conn *db, const Rcycle__Listings__ListListingEventsReply *r)
+{
+    rc_status st = RC_OK;
+    for (size_t i = 0; st == RC_OK && i < r->n_events; i++) {
+        const Rcycle__Listings__ListingEvent *e = r->events[i];
+        if (!listing_closed(e))
+            continue;
+        char listing[24], note[64];
+        snprintf(listing, sizeof listing, "%lld", (long long)e->listing_id);
+        snprintf(note, sizeof note, "listing %s", e->to_status);
+        const char *params[] = {listing, note};
+        PGresult *res = NULL;
+        st = db_exec(db, &close_for_listing, params, NULL, &res);
+        PQclear(res);
+    }
+    if (st == RC_OK && r->n_events > 0) {
+        char last[24];
+        snprintf(last, sizeof last, "%lld", (long long)r->events[r->n_events - 1]->id);
+        const char *params[] = {last};
+        PGresult *res = NULL;
+        st = db_exec(db, &advance_cursor, params, NULL, &res);
+        PQclear(res);
+    }
+    return st;
+}
+
+/* Reads the feed from the cursor and applies it; the cursor row stays
+ * locked for the whole batch, so two replicas never apply one batch. */
+static void follow_listing_feed(claims_service *svc, db_conn *db)
+{
+    PGresult *res = NULL;
+    if (db_command(db, "BEGIN", NULL) != RC_OK)
+        return;
+    if (db_exec(db, &read_cursor, NULL, NULL, &res) != RC_OK || PQntuples(res) != 1) {
+        PQclear(res);
+        db_command(db, "ROLLBACK", NULL);
+        return;
+    }
+    Rcycle__Listings__ListListingEventsRequest req =
+        RCYCLE__LISTINGS__LIST_LISTING_EVENTS_REQUEST__INIT;
+    req.after_id = db_int64(res, 0, 0);
+    req.has_limit = 1;
+    req.limit = FEED_BATCH;
+    PQclear(res);
+    rpc_reply got = {0};
+    listings_call(svc, "ListListingEvents", &req.base, NULL, NULL, &got);
+    Rcycle__Listings__ListListingEventsReply *r =
+        got.code == RC_OK ? rcycle__listings__list_listing_events_reply__unpack(
+                                NULL, got.payload_len, got.payload)
+                          : NULL;
+    rpc_reply_clear(&got);
+    if (r != NULL && apply_feed_batch(db, r) == RC_OK)
+        db_command(db, "COMMIT", NULL);
+    else
+        db_command(db, "ROLLBACK", NULL);
+    if (r != NULL)
+        rcycle__listings__list_listing_events_reply__free_unpacked(r, NULL);
+}
+
+/* Waits up to ms or until stopped; returns 1 when stopping. */
+static int nap(claims_service *svc, int ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&svc->mu);
+    while (!svc->stopping && pthread_cond_timedwait(&svc->wake, &svc->mu, &until) != ETIMEDOUT)
+        ;
+    int stopping = svc->stopping;
+    pthread_mutex_unlock(&svc->mu);
+    return stopping;
+}
+
+static void *settler_main(void *arg)
+{
+    claims_service *svc = arg;
+    while (!nap(svc, SETTLE_PERIOD_MS)) {
+        db_conn *db = db_acquire(svc->pool, SETTLE_PERIOD_MS);
+        if (db == NULL)
+            continue;
+        follow_listing_feed(svc, db);
+        settle_owed_steps(svc, db);
+        db_release(svc->pool, db);
+    }
+    return NULL;
+}
+
+int settler_start(claims_service *svc)
+{
+    pthread_mutex_init(&svc->mu, NULL);
+    pthread_cond_init(&svc->wake, NULL);
+    return pthread_create(&svc->settler, NULL, settler_main, svc) == 0 ? 0 : -1;
+}
+
+void settler_stop(claims_service *svc)
+{
+    pthread_mutex_lock(&svc->mu);
+    svc->stopping = 1;
+    pthread_cond_signal(&svc->wake);
+    pthread_mutex_unlock(&svc->mu);
+    pthread_join(svc->settler, NULL);
+    pthread_mutex_destroy(&svc->mu);
+    pthread_cond_destroy(&svc->wake);
+}
