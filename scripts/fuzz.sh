@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# fuzz.sh - builds the libFuzzer targets with clang (build-fuzz/) and runs
+# each for FUZZ_SECONDS (default 20), keeping its corpus under
+# build-fuzz/corpus/. A crash, leak or sanitizer report fails the run.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$ROOT/build-fuzz
+SECONDS_EACH=${FUZZ_SECONDS:-20}
+TARGETS=(fuzz_envelope fuzz_query fuzz_json_body)
+
+CC=clang cmake -S "$ROOT" -B "$BUILD" -DRCYCLE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" --target "${TARGETS[@]}" >/dev/null
+
+failed=0
+for target in "${TARGETS[@]}"; do
+  corpus=$BUILD/corpus/$target
+  mkdir -p "$corpus"
+  if "$BUILD/test/fuzz/$target" -max_total_time="$SECONDS_EACH" -max_len=65536 \
+    -artifact_prefix="$BUILD/$target-" "$corpus" >"$BUILD/$target.log" 2>&1; then
+    echo "fuzz: $target ok ($(grep -c . "$BUILD/$target.log" || true) log lines, $(ls "$corpus" | wc -l) corpus entries)"
+  else
+    echo "fuzz: $target FAILED; see $BUILD/$target.log" >&2
+    tail -30 "$BUILD/$target.log" >&2
+    failed=1
+  fi
+done
+exit $failed
