@@ -276,9 +276,14 @@ static int route_request(gw_exchange *ex)
     case ROUTER_MATCH:
         ex->route = route;
         break;
-    case ROUTER_NO_METHOD:
+    case ROUTER_NO_METHOD: {
+        char allow[64];
+        router_allowed_methods(gw_routes, gw_routes_count, req->path.base, path_len, allow,
+                               sizeof allow);
+        gw_add_header(ex, "allow", allow);
         gw_respond_json(ex, 405, error_body(RC_UNIMPLEMENTED, "method not allowed"));
         return -1;
+    }
     case ROUTER_BAD_ID:
         gw_respond_error(ex, RC_INVALID_ARGUMENT, "invalid id: ids are positive integers");
         return -1;

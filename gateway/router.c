@@ -1,4 +1,5 @@
 /* router.c - route matching by path segments. */
+#include <stdio.h>
 #include <string.h>
 
 #include "router.h"
@@ -81,4 +82,20 @@ router_result router_match(const gw_route *table, size_t n, const char *method, 
         return ROUTER_MATCH;
     }
     return best;
+}
+
+void router_allowed_methods(const gw_route *table, size_t n, const char *path, size_t path_len,
+                            char *out, size_t out_len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int64_t id;
+        if (match_path(table[i].pattern, path, path_len, &id) != PATH_YES)
+            continue;
+        int w = snprintf(out + used, out_len - used, "%s%s", used ? ", " : "", table[i].method);
+        if (w < 0 || (size_t)w >= out_len - used)
+            break;
+        used += (size_t)w;
+    }
 }

@@ -33,6 +33,11 @@ typedef enum router_result {
 router_result router_match(const gw_route *table, size_t n, const char *method, size_t method_len,
                            const char *path, size_t path_len, const gw_route **out, int64_t *id);
 
+/* Writes the methods of the routes whose pattern matches path, comma
+ * separated, into out (for the Allow header of a 405). */
+void router_allowed_methods(const gw_route *table, size_t n, const char *path, size_t path_len,
+                            char *out, size_t out_len);
+
 /* Parses a positive decimal integer that fits in int64 (no sign, no
  * leading zeros beyond "0" itself being rejected). Returns 0 when valid. */
 int router_parse_id(const char *s, size_t len, int64_t *out);
