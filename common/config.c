@@ -152,8 +152,8 @@ static int bad_value(const char *var, const char *value, const char *expected,
     return -1;
 }
 
-static int read_long(const char *var, int def, long min, long max, const char *expected,
-                     int *out, char err[CONFIG_ERR_LEN])
+static int read_long(const char *var, int def, long min, long max, const char *expected, int *out,
+                     char err[CONFIG_ERR_LEN])
 {
     const char *value = config_string(var, NULL);
     if (!value) {

@@ -23,14 +23,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* TABLE_SIZE is a power of two above MAX_SERIES plus the overflow series,
+ * with room to spare so that linear probing stays short. LABELS_MAX holds
+ * three labels, the most any sample here has: ,name="value" with every value
+ * byte escaped, and the NUL. */
 #define MAX_SERIES      2000
-/* A power of two above MAX_SERIES plus the overflow series, with room to
- * spare so that linear probing stays short. */
 #define TABLE_SIZE      4096
 #define LABEL_NAME_MAX  32
 #define LABEL_VALUE_MAX 128
-/* Room for three labels, the most any sample here has: ,name="value" with
- * every value byte escaped, and the NUL. */
 #define LABELS_MAX      (3 * (LABEL_NAME_MAX + 4 + 2 * LABEL_VALUE_MAX) + 1)
 
 /* Upper bounds in seconds, from a fast cache hit to a call at its deadline. */
@@ -61,8 +61,8 @@ static const struct family {
 
 typedef struct series {
     family_id family;
-    char *labels;                        /* rendered: route="/api/x",method="GET",... */
-    uint64_t counts[BUCKET_COUNT + 1];   /* per bucket, not cumulative; the last is +Inf */
+    char *labels;                      /* rendered: route="/api/x",method="GET",... */
+    uint64_t counts[BUCKET_COUNT + 1]; /* per bucket, not cumulative; the last is +Inf */
     double sum;
 } series;
 
