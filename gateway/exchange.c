@@ -112,7 +112,8 @@ static void respond(gw_exchange *ex, int status, const char *body, size_t len)
 
 void gw_respond_json(gw_exchange *ex, int status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
+    /* 15 significant digits print 59.1 as 59.1, not 59.100000000000001. */
+    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(body);
     if (text == NULL) {
         static const char fail[] = "{\"error\":\"internal error\",\"code\":\"INTERNAL\"}";

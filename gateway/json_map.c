@@ -152,6 +152,22 @@ int json_field_string(json_t *obj, const char *key, int required, const char **o
     return 0;
 }
 
+int json_field_patch_string(json_t *obj, const char *key, int *present, const char **out,
+                            char err[JSON_ERR_LEN])
+{
+    json_t *v = json_object_get(obj, key);
+    *present = v != NULL;
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_string(v)) {
+        snprintf(err, JSON_ERR_LEN, "%s must be a string or null", key);
+        return -1;
+    }
+    *out = json_string_value(v);
+    return 0;
+}
+
 int json_field_id(json_t *obj, const char *key, int required, int64_t *out, int *present,
                   char err[JSON_ERR_LEN])
 {

@@ -30,6 +30,12 @@ json_t *json_from_event(const Rcycle__Claims__Event *e);
 int json_field_string(json_t *obj, const char *key, int required, const char **out,
                       char err[JSON_ERR_LEN]);
 
+/* A string field of a PATCH body: absent gives *present 0; JSON null gives
+ * *present 1 and *out NULL (clear the value); a string gives *present 1 and
+ * *out (owned by obj). Returns 0, or -1 with err set for any other type. */
+int json_field_patch_string(json_t *obj, const char *key, int *present, const char **out,
+                            char err[JSON_ERR_LEN]);
+
 /* A positive integer id field. Returns 0 with *present set, or -1 with err. */
 int json_field_id(json_t *obj, const char *key, int required, int64_t *out, int *present,
                   char err[JSON_ERR_LEN]);

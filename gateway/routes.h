@@ -23,6 +23,14 @@ void route_me(gw_exchange *ex);
 void route_lookup_hardware(gw_exchange *ex);
 void route_list_listings(gw_exchange *ex);
 void route_get_listing(gw_exchange *ex);
+void route_create_listing(gw_exchange *ex);
+void route_update_listing(gw_exchange *ex);
+void route_withdraw_listing(gw_exchange *ex);
+void route_leaderboard(gw_exchange *ex);
+
+/* routes_users.c */
+void route_list_users(gw_exchange *ex);
+void route_create_user(gw_exchange *ex);
 
 /* routes_claims.c */
 void route_create_claim(gw_exchange *ex);

@@ -1,11 +1,11 @@
 /* hardware.c - the hardware registry (listings.hardware): LookupHardware,
  * and hardware_find, which creating a listing uses to fill in specs and to
  * refuse hardware that still holds storage media. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hardware.h"
+#include "listing_fields.h"
 #include "log.h"
 
 /* storage is a text[]; as JSON it arrives in one query, in order, and
@@ -94,19 +94,6 @@ void hardware_entry_clear(hardware_entry *entry)
     memset(entry, 0, sizeof *entry);
 }
 
-/* Trims surrounding white space in place (the request is ours to change):
- * a serial pasted from a spreadsheet often carries some. */
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t len = strlen(s);
-    while (len > 0 && isspace((unsigned char)s[len - 1]))
-        len--;
-    s[len] = '\0';
-    return s;
-}
-
 static void lookup_and_reply(const rpc_request *req, const char *serial, rpc_reply *reply)
 {
     hardware_entry entry;
@@ -127,8 +114,9 @@ void handle_lookup_hardware(const rpc_request *req, rpc_reply *reply)
             req, &rcycle__listings__lookup_hardware_request__descriptor, reply);
     if (in == NULL)
         return;
-    const char *serial = trim(in->serial_number);
-    if (*serial == '\0')
+    /* A serial pasted from a spreadsheet often carries white space. */
+    const char *serial = listing_text_normalize(in->serial_number);
+    if (serial == NULL)
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "serial is required");
     else
         lookup_and_reply(req, serial, reply);

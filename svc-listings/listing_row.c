@@ -27,6 +27,7 @@ enum listing_column {
     COL_UPDATED_AT,
     COL_CLAIM_ID,
 };
+_Static_assert(COL_CLAIM_ID + 1 == LISTING_NCOLUMNS, "LISTING_NCOLUMNS counts LISTING_COLUMNS");
 
 void listing_from_row(const PGresult *res, int row, Rcycle__Listings__Listing *out)
 {

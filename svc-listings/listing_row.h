@@ -23,6 +23,13 @@
     "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                   \
     "claim_id"
 
+/* The number of LISTING_COLUMNS; a query's own columns follow them. */
+#define LISTING_NCOLUMNS 19
+
+/* Today's date in UTC, whatever the session's time zone: every expiry rule
+ * counts UTC days, as listing_expiration_ok does. */
+#define UTC_TODAY "(now() AT TIME ZONE 'UTC')::date"
+
 /* Fills *out from one row of a LISTING_COLUMNS result. The strings point
  * into res: keep res until the message has been packed. */
 void listing_from_row(const PGresult *res, int row, Rcycle__Listings__Listing *out);
