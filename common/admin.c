@@ -77,7 +77,7 @@ static void register_admin_path(admin_server *s, h2o_hostconf_t *host, const cha
                                 int (*on_req)(h2o_handler_t *, h2o_req_t *))
 {
     admin_handler *h =
-        (admin_handler *)httpd_register(host, path, sizeof(admin_handler), on_req);
+        (admin_handler *)httpd_register(host, path, sizeof(admin_handler), on_req, NULL);
     h->server = s;
 }
 

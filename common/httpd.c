@@ -54,11 +54,14 @@ rc_status httpd_listen(h2o_accept_ctx_t *accept_ctx, const char *host, int port,
 }
 
 h2o_handler_t *httpd_register(h2o_hostconf_t *host, const char *path, size_t size,
-                              int (*on_req)(h2o_handler_t *, h2o_req_t *))
+                              int (*on_req)(h2o_handler_t *, h2o_req_t *),
+                              h2o_pathconf_t **pathconf)
 {
-    h2o_pathconf_t *pathconf = h2o_config_register_path(host, path, 0);
-    h2o_handler_t *handler = h2o_create_handler(pathconf, size);
+    h2o_pathconf_t *conf = h2o_config_register_path(host, path, 0);
+    h2o_handler_t *handler = h2o_create_handler(conf, size);
     handler->on_req = on_req;
+    if (pathconf != NULL)
+        *pathconf = conf;
     return handler;
 }
 

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "readiness.h"
+#include "static_ui.h"
 
 /* Connections kept to each service address, so that replicas behind one
  * Kubernetes Service all get work. */
@@ -31,6 +32,7 @@ typedef struct gateway_config {
     const char *users_addr;
     const char *listings_addr;
     const char *claims_addr;
+    const char *ui_dir;
 } gateway_config;
 
 static atomic_int stop_requested;
@@ -51,6 +53,7 @@ static int read_config(gateway_config *cfg)
         bad = 1;
     }
     cfg->bind_host = config_string("RCYCLE_BIND_HOST", "127.0.0.1");
+    cfg->ui_dir = config_string("RCYCLE_UI_DIR", "gateway/ui");
     CHECK(config_port("PORT", 3000, &cfg->port, err));
     CHECK(config_port("RCYCLE_ADMIN_PORT", 7200, &cfg->admin_port, err));
     CHECK(config_bool("RCYCLE_COOKIE_SECURE", 0, &cfg->cookie_secure, err));
@@ -80,15 +83,24 @@ static int open_clients(gateway *gw, const gateway_config *cfg)
                : 0;
 }
 
-static void setup_http(gateway *gw)
+static void setup_http(gateway *gw, const char *ui_dir)
 {
     h2o_config_init(&gw->config);
     gw->config.server_name = h2o_iovec_init(H2O_STRLIT("r-cycle"));
     gw->config.max_request_entity_size = H2O_MAX_ENTITY_BYTES;
     h2o_hostconf_t *host =
         h2o_config_register_host(&gw->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    gw_handler *api = (gw_handler *)httpd_register(host, "/", sizeof(gw_handler), gw_on_api_request);
-    api->gw = gw;
+    /* The API and the probes first: h2o takes the first registered prefix
+     * that matches, and "/" (the UI) matches everything. */
+    static const char *const api_paths[] = {"/api", "/healthz", "/readyz"};
+    for (size_t i = 0; i < sizeof api_paths / sizeof api_paths[0]; i++) {
+        h2o_pathconf_t *pathconf;
+        gw_handler *api = (gw_handler *)httpd_register(host, api_paths[i], sizeof(gw_handler),
+                                                       gw_on_api_request, &pathconf);
+        api->gw = gw;
+        gw_register_security_headers(pathconf);
+    }
+    gw_register_ui(host, ui_dir);
     h2o_context_init(&gw->ctx, h2o_evloop_create(), &gw->config);
     gw->accept_ctx.ctx = &gw->ctx;
     gw->accept_ctx.hosts = gw->config.hosts;
@@ -138,7 +150,7 @@ int main(void)
     static gateway gw;
     gw.cookie_secure = cfg.cookie_secure;
     gw.auth = auth_cache_create(AUTH_CACHE_MAX);
-    setup_http(&gw);
+    setup_http(&gw, cfg.ui_dir);
     h2o_socket_t *listener = NULL;
     admin_server *admin = NULL;
     int status = 1;

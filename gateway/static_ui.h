@@ -1,0 +1,15 @@
+/* static_ui.h - serving the browser UI (gateway/ui/) from the gateway. */
+#ifndef RCYCLE_GATEWAY_STATIC_UI_H
+#define RCYCLE_GATEWAY_STATIC_UI_H
+
+#include <h2o.h>
+
+/* Serves the files under ui_dir at "/" (index.html for directories), with
+ * ETags, gzip for text and the security headers of a page. Register it after
+ * every other path: h2o picks the first registered prefix that matches. */
+void gw_register_ui(h2o_hostconf_t *host, const char *ui_dir);
+
+/* The security headers every response carries, pages and API alike. */
+void gw_register_security_headers(h2o_pathconf_t *pathconf);
+
+#endif
