@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* TABLE_SIZE is a power of two above MAX_SERIES plus the overflow series,
  * with room to spare so that linear probing stays short. LABELS_MAX holds
@@ -487,4 +488,11 @@ void metrics_shutdown(void)
     reg.nseries = reg.series_cap = reg.ngauges = reg.gauges_cap = 0;
     memset(reg.index, 0, sizeof reg.index);
     pthread_mutex_unlock(&reg.lock);
+}
+
+double metrics_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -22,6 +22,10 @@ typedef double (*metrics_gauge_fn)(void *arg);
 void metrics_gauge(const char *name, const char *help, const char *label_name,
                    const char *label_value, metrics_gauge_fn fn, void *arg);
 
+/* Seconds on a monotonic clock, for durations (start and end of a
+ * request); unaffected by changes to the wall clock. */
+double metrics_clock(void);
+
 /* The whole registry as text; the caller frees it. */
 char *metrics_render(void);
 

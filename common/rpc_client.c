@@ -40,7 +40,7 @@ typedef struct rpc_call_state {
     nng_aio *aio;
     int sending;
     int64_t deadline_ms;
-    int64_t started_ms;
+    double started;
     char method[64];
     rpc_done_fn done;
     void *arg;
@@ -114,7 +114,7 @@ static rpc_reply *decode_reply(nng_msg *msg)
 static void finish_call(rpc_call_state *call, rpc_reply *reply)
 {
     metrics_observe_rpc("client", call->method, rc_status_name(reply->code),
-                        (double)(rpc_now_ms() - call->started_ms) / 1000.0);
+                        metrics_clock() - call->started);
     call->done(call->arg, reply);
     nng_ctx_close(call->ctx);
     nng_aio_reap(call->aio);
@@ -203,7 +203,7 @@ rc_status rpc_call_async(rpc_client *c, const char *method, const ProtobufCMessa
         return RC_INTERNAL;
     snprintf(call->method, sizeof call->method, "%s", method);
     call->deadline_ms = opts->deadline_ms;
-    call->started_ms = rpc_now_ms();
+    call->started = metrics_clock();
     call->done = done;
     call->arg = arg;
     call->sending = 1;

@@ -117,7 +117,7 @@ static nng_msg *encode_reply(const rpc_reply *reply)
  * out of memory, in which case the peer times out). */
 static nng_msg *serve_message(rpc_server *s, nng_msg *in)
 {
-    double started = (double)rpc_now_ms();
+    double started = metrics_clock();
     rpc_reply reply = {0};
     Rcycle__Envelope *env =
         rcycle__envelope__unpack(NULL, nng_msg_len(in), (const uint8_t *)nng_msg_body(in));
@@ -144,7 +144,7 @@ static nng_msg *serve_message(rpc_server *s, nng_msg *in)
     else
         log_debug(request_id, "rpc %s -> %s", method, rc_status_name(reply.code));
     metrics_observe_rpc("server", method, rc_status_name(reply.code),
-                        ((double)rpc_now_ms() - started) / 1000.0);
+                        metrics_clock() - started);
     nng_msg *out = encode_reply(&reply);
     rpc_reply_clear(&reply);
     if (env != NULL)

@@ -83,7 +83,7 @@ static const char *method_label(const gw_exchange *ex)
 
 static void log_and_count(const gw_exchange *ex, int status)
 {
-    double seconds = (double)(rpc_now_ms() - ex->started_ms) / 1000.0;
+    double seconds = metrics_clock() - ex->started;
     metrics_observe_http(ex->route ? ex->route->pattern : "unmatched", method_label(ex), status,
                          seconds);
     log_info(ex->request_id, "%s %s -> %d in %.1f ms", method_label(ex),
@@ -308,8 +308,8 @@ int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req)
         abort();
     ex->gw = ((gw_handler *)self)->gw;
     ex->req = req;
-    ex->started_ms = rpc_now_ms();
-    ex->deadline_ms = ex->started_ms + GW_REQUEST_DEADLINE_MS;
+    ex->started = metrics_clock();
+    ex->deadline_ms = rpc_now_ms() + GW_REQUEST_DEADLINE_MS;
     gw_exchange **slot = h2o_mem_alloc_shared(&req->pool, sizeof *slot, on_request_disposed);
     *slot = ex;
     assign_request_id(ex);

@@ -60,7 +60,7 @@ struct gw_exchange {
     int pending;    /* RPCs in flight */
     int responded;
     char request_id[65];
-    int64_t started_ms;
+    double started; /* metrics_clock() */
     int64_t deadline_ms;
     int64_t id;     /* the path's {id}, when the route has one */
     gw_query query;
