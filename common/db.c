@@ -14,6 +14,9 @@
 #include "db.h"
 #include "log.h"
 
+/* Longer than any RPC deadline (the gateway gives a request 5 s). */
+#define DB_STATEMENT_TIMEOUT_MS "10000"
+
 struct db_conn {
     PGconn *pg;
     int in_use;
@@ -98,9 +101,11 @@ static int ensure_connected(db_pool *p, db_conn *c)
     if (still_alive(c->pg))
         return 1;
     disconnect(c);
-    /* connect_timeout comes first so that one given in the URL wins. */
-    const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *vals[] = {"3", p->application_name, p->url, NULL};
+    /* These come before dbname so that the URL's own settings win. No
+     * statement may outlive every deadline of the requests it serves. */
+    const char *keys[] = {"connect_timeout", "options", "application_name", "dbname", NULL};
+    const char *vals[] = {"3", "-c statement_timeout=" DB_STATEMENT_TIMEOUT_MS, p->application_name,
+                          p->url, NULL};
     c->pg = PQconnectdbParams(keys, vals, 1);
     if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
         /* PQerrorMessage may name the host; it goes to the log only. */
