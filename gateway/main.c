@@ -100,7 +100,11 @@ static void setup_http(gateway *gw, const char *ui_dir)
         api->gw = gw;
         gw_register_security_headers(pathconf);
     }
-    gw_register_ui(host, ui_dir);
+    /* A path that is no file gets the API's JSON 404 from the router. */
+    h2o_pathconf_t *ui = gw_register_ui(host, ui_dir);
+    gw_handler *not_found = (gw_handler *)h2o_create_handler(ui, sizeof(gw_handler));
+    not_found->super.on_req = gw_on_api_request;
+    not_found->gw = gw;
     h2o_context_init(&gw->ctx, h2o_evloop_create(), &gw->config);
     gw->accept_ctx.ctx = &gw->ctx;
     gw->accept_ctx.hosts = gw->config.hosts;

@@ -44,7 +44,7 @@ void gw_register_security_headers(h2o_pathconf_t *pathconf)
     h2o_headers_register(pathconf, security_headers);
 }
 
-void gw_register_ui(h2o_hostconf_t *host, const char *ui_dir)
+h2o_pathconf_t *gw_register_ui(h2o_hostconf_t *host, const char *ui_dir)
 {
     static const char *index_files[] = {"index.html", NULL};
     h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
@@ -63,4 +63,5 @@ void gw_register_ui(h2o_hostconf_t *host, const char *ui_dir)
                                 .brotli = {.quality = -1}};
     h2o_compress_register(pathconf, &gzip);
     h2o_headers_register(pathconf, page_headers);
+    return pathconf;
 }

@@ -1,0 +1,53 @@
+# Makefile - the front door of R-Cycle. On a fresh Debian 12 machine:
+#   make run     install what is missing, build, start everything, print the URL (Ctrl-C stops)
+#   make test    every test: unit, integration, then again under ASan/UBSan
+#   make bench   load test of a local stack, printed as Markdown tables
+# The work is done by scripts/*.sh and bench/run.sh; see README.md.
+
+SHELL := /bin/bash
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+export BUILD_DIR JOBS
+
+.PHONY: all help deps build run stop status test bench clean distclean
+
+all: build
+
+help:
+	@echo "make run | test | bench | build | deps | stop | status | clean | distclean"
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@scripts/run.sh
+
+# Stops a stack left running by `make run` (or scripts/stack.sh start).
+stop:
+	@scripts/stack.sh stop
+
+status:
+	@scripts/stack.sh status
+
+test:
+	@scripts/test.sh
+
+bench: build
+	@bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+# Also stops and deletes every private PostgreSQL and all run data under .data.
+distclean: clean
+	@for d in .data .data/* .data/*/*; do \
+	  [ -d "$$d/pg" ] || [ -d "$$d/run" ] || continue; \
+	  RCYCLE_DATA_DIR="$$d" scripts/stack.sh stop >/dev/null 2>&1 || true; \
+	  RCYCLE_DATA_DIR="$$d" scripts/pg.sh stop || true; \
+	done
+	rm -rf .data

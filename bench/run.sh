@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# bench/run.sh - `make bench`: load-test GET /api/listings through the gateway
+# with wrk, run the same SQL straight on PostgreSQL with pgbench as the
+# ceiling, and print both as a Markdown table, then the memory (RSS) of every
+# process. The report is also saved as $RUN_DIR/bench-<time>.md.
+#
+# Without GATEWAY_URL it starts its own stack (scripts/stack.sh) from
+# $BUILD_DIR (default build) with its own data in .data/bench on bench ports
+# (gateway 3200, services 7121-7123, admin 7220-7223), fills it with
+# BENCH_LISTINGS synthetic listings (default 1000, bench/fill.sql), and stops
+# it at the end. With GATEWAY_URL=http://host:port it benchmarks that stack
+# instead; RUN_DIR (default .data/run, the `make run` stack) locates its pid
+# files and stack.env for the memory table and the database of pgbench
+# (BENCH_DATABASE_URL overrides the latter).
+#
+# Environment: BENCH_SECONDS (15), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
+# BENCH_LISTINGS, RCYCLE_SEED_PASSWORD (rcycle-dev), BENCH_EMAIL
+# (john.doe@company.com).
+set -euo pipefail
+umask 022 # the postgres user must be able to traverse the directories made here
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+STACK=$ROOT/scripts/stack.sh
+PG_SH=$ROOT/scripts/pg.sh
+SECONDS_=${BENCH_SECONDS:-15}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+THREADS=${BENCH_THREADS:-2}
+EMAIL=${BENCH_EMAIL:-john.doe@company.com}
+PASSWORD=${RCYCLE_SEED_PASSWORD:-rcycle-dev}
+PG_BIN=/usr/lib/postgresql/15/bin
+OWN_STACK=0
+TMP=$(mktemp -d /tmp/rcycle-bench.XXXXXX)
+
+die() {
+  echo "bench: $*" >&2
+  exit 1
+}
+
+cleanup() {
+  rm -rf "$TMP"
+  if ((OWN_STACK == 1)); then
+    echo "stopping the bench stack" >&2
+    "$STACK" stop >&2 || true
+  fi
+}
+
+# --- the stack under test -----------------------------------------------------
+
+start_own_stack() {
+  export RCYCLE_DATA_DIR=$ROOT/.data/bench RCYCLE_PORT_OFFSET=20 PORT=3200
+  export RUN_DIR=$RCYCLE_DATA_DIR/run
+  unset DATABASE_URL RCYCLE_USERS_ADDR RCYCLE_LISTINGS_ADDR RCYCLE_CLAIMS_ADDR
+  OWN_STACK=1
+  echo "starting a bench stack in .data/bench (gateway :$PORT)" >&2
+  "$STACK" start >&2
+}
+
+# Loads the stack's recorded settings (stack.env) for pids and database URLs.
+load_stack_env() {
+  local file=$RUN_DIR/stack.env
+  if [[ -f $file ]]; then
+    set -a
+    # shellcheck disable=SC1090
+    . "$file"
+    set +a
+  fi
+}
+
+fill_listings() {
+  local rows=$1
+  ((rows > 0)) || return 0
+  echo "making sure $rows synthetic listings exist (bench/fill.sql)" >&2
+  "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -v rows="$rows" -f bench/fill.sql \
+    "$RCYCLE_ADMIN_DATABASE_URL" >&2 ||
+    echo "bench: warning: bench/fill.sql failed (schema changed?); measuring the seed data only" >&2
+}
+
+login() {
+  local body token
+  body=$(curl -sS --max-time 10 -X POST -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" "$GATEWAY_URL/api/session") ||
+    die "login request to $GATEWAY_URL failed"
+  token=$(sed -nE 's/.*"token"[[:space:]]*:[[:space:]]*"([^"]+)".*/\1/p' <<<"$body")
+  [[ -n $token ]] || die "login as $EMAIL failed: $body"
+  echo "$token"
+}
+
+# --- measurements ----------------------------------------------------------------
+
+# wrk's "1.23ms" / "456.00us" / "1.02s" / "2.00m" in milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+    printf "%.2f", n }'
+}
+
+# Prints: req/s p50 p99 non2xx socket_errors
+run_wrk() {
+  local token=$1 out=$TMP/wrk.txt rps p50 p99 non2xx errors
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_}s" --latency \
+    -H "Authorization: Bearer $token" "$GATEWAY_URL/api/listings" >"$out"
+  cat "$out" >&2
+  rps=$(awk '/^Requests\/sec:/ {printf "%.1f", $2}' "$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+  errors=$(awk -F'[ ,]+' '/Socket errors:/ {print $4 + $6 + $8 + $10}' "$out")
+  echo "$rps $p50 $p99 ${non2xx:-0} ${errors:-0}"
+}
+
+# Prints: tps p50 p99 (latencies from pgbench's per-transaction log).
+run_pgbench() {
+  local url=$1 out=$TMP/pgbench.txt tps
+  "$PG_BIN/pgbench" -n -c "$CONNECTIONS" -j "$THREADS" -T "$SECONDS_" -f bench/listings_page.sql \
+    -l --log-prefix="$TMP/pgb" "$url" >"$out" 2>&1 || {
+    cat "$out" >&2
+    die "pgbench failed"
+  }
+  tail -n 8 "$out" >&2
+  tps=$(awk '/^tps = / {printf "%.1f", $3}' "$out")
+  cat "$TMP"/pgb.* | awk '{print $3}' | sort -n | awk -v tps="$tps" '
+    { v[NR] = $1 }
+    END {
+      if (NR == 0) { print tps, "-", "-"; exit }
+      i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
+      i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+      printf "%s %.2f %.2f\n", tps, v[i50] / 1000, v[i99] / 1000 }'
+}
+
+# "RSS_kB PeakRSS_kB PSS_kB" of one pid.
+mem_of() {
+  local pid=$1 rss hwm pss
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+  hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+  pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+  echo "${rss:-0} ${hwm:-0} ${pss:-0}"
+}
+
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+
+print_memory_table() {
+  local name pid rss hwm pss t_rss=0 t_pss=0
+  echo "| process | pid | RSS MiB | peak RSS MiB | PSS MiB |"
+  echo "|---|---:|---:|---:|---:|"
+  for name in gateway svc-users svc-listings svc-claims; do
+    pid=$(cat "$RUN_DIR/$name.pid" 2>/dev/null || true)
+    if [[ -z $pid || ! -d /proc/$pid ]]; then
+      echo "| $name | - | not running | | |"
+      continue
+    fi
+    read -r rss hwm pss < <(mem_of "$pid")
+    echo "| $name | $pid | $(mib "$rss") | $(mib "$hwm") | $(mib "$pss") |"
+    t_rss=$((t_rss + rss))
+    t_pss=$((t_pss + pss))
+  done
+  local pm
+  if [[ $RCYCLE_DB_MODE == private ]] && pm=$("$PG_SH" pid 2>/dev/null); then
+    local pids=("$pm") p_rss=0 p_hwm=0 p_pss=0 p
+    mapfile -t -O 1 pids < <(pgrep -P "$pm")
+    for p in "${pids[@]}"; do
+      read -r rss hwm pss < <(mem_of "$p")
+      p_rss=$((p_rss + rss))
+      p_hwm=$((p_hwm + hwm))
+      p_pss=$((p_pss + pss))
+    done
+    echo "| postgres (${#pids[@]} processes, sum) | $pm | $(mib "$p_rss") | $(mib "$p_hwm") | $(mib "$p_pss") |"
+    t_rss=$((t_rss + p_rss))
+    t_pss=$((t_pss + p_pss))
+  else
+    echo "| postgres | - | not a local private cluster: not measured | | |"
+  fi
+  echo "| **total** | | $(mib "$t_rss") | | $(mib "$t_pss") |"
+  echo
+  echo "RSS counts shared memory (PostgreSQL's shared buffers) once per process; PSS splits it, so the PSS total is the real footprint."
+}
+
+# --- main ------------------------------------------------------------------------
+
+main() {
+  trap cleanup EXIT
+  command -v wrk >/dev/null || die "wrk is missing (scripts/deps.sh)"
+  [[ -x $PG_BIN/pgbench ]] || PG_BIN=$(dirname "$(command -v pgbench || die "pgbench is missing")")
+  local rows=${BENCH_LISTINGS:-}
+  if [[ -z ${GATEWAY_URL:-} ]]; then
+    start_own_stack
+    rows=${rows:-1000}
+  else
+    RUN_DIR=${RUN_DIR:-$ROOT/.data/run}
+  fi
+  local url=${GATEWAY_URL:-} # a given stack's URL wins over its stack.env
+  load_stack_env
+  GATEWAY_URL=${url:-${GATEWAY_URL:-}}
+  RCYCLE_DB_MODE=${RCYCLE_DB_MODE:-unknown} # no stack.env: a stack elsewhere
+  [[ -n $GATEWAY_URL ]] || die "no GATEWAY_URL"
+  fill_listings "${rows:-0}"
+
+  local db_url=${BENCH_DATABASE_URL:-${RCYCLE_LISTINGS_DATABASE_URL:-${DATABASE_URL:-}}}
+  [[ -n $db_url ]] || die "no database for pgbench: set BENCH_DATABASE_URL"
+
+  local token count
+  token=$(login)
+  count=$("$PG_BIN/psql" -X -A -t -c 'SELECT count(*) FROM listings.listings' "$db_url" 2>/dev/null || echo '?')
+
+  echo "wrk: GET $GATEWAY_URL/api/listings, $CONNECTIONS connections, ${SECONDS_} s" >&2
+  local result w_rps w_p50 w_p99 w_non2xx w_err p_tps p_p50 p_p99
+  result=$(run_wrk "$token")
+  read -r w_rps w_p50 w_p99 w_non2xx w_err <<<"$result"
+  echo "pgbench: bench/listings_page.sql, $CONNECTIONS clients, ${SECONDS_} s" >&2
+  result=$(run_pgbench "$db_url")
+  read -r p_tps p_p50 p_p99 <<<"$result"
+
+  local report stamp
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  report=$(
+    echo "## R-Cycle bench, $(date -u +%FT%TZ) ($(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) CPUs)"
+    echo
+    echo "${count:-?} listings in the database; $CONNECTIONS connections, $THREADS threads, ${SECONDS_} s each."
+    echo
+    echo "| scenario | req/s | p50 ms | p99 ms |"
+    echo "|---|---:|---:|---:|"
+    echo "| GET /api/listings through the gateway (wrk) | $w_rps | $w_p50 | $w_p99 |"
+    echo "| the same SQL on PostgreSQL (pgbench, ceiling) | $p_tps | $p_p50 | $p_p99 |"
+    echo
+    if ((w_non2xx > 0 || w_err > 0)); then
+      echo "**Warning:** wrk saw $w_non2xx non-2xx responses and $w_err socket errors: the req/s above are not all successes."
+      echo
+    fi
+    print_memory_table
+  )
+  echo
+  echo "$report"
+  mkdir -p "$RUN_DIR"
+  echo "$report" >"$RUN_DIR/bench-$stamp.md"
+  echo >&2
+  echo "saved as $RUN_DIR/bench-$stamp.md" >&2
+}
+
+main "$@"

@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# test.sh - every test of R-Cycle, as `make test` and .ci/run run them.
+#
+# For each of two builds - release (build/, RelWithDebInfo) and sanitizers
+# (build-asan/, -DRCYCLE_SANITIZE=ON: ASan + UBSan) - it builds, runs the unit
+# tests (ctest -L unit), starts a test stack with its own fresh PostgreSQL
+# under .data/test/<build> on test ports (gateway 3100, services 7111-7113,
+# admin 7210-7213), runs the integration suite against it, and stops it. The
+# sanitizer build also fails on any sanitizer report of any process.
+# Whatever it started is stopped on exit, failure or Ctrl-C. It prints one line
+# per step and ends with "N passed, N failed"; exit status 1 on any failure.
+#
+# Environment:
+#   RCYCLE_TEST_PORT_OFFSET    port offset of the test stack (10; see stack.sh)
+#   RCYCLE_TEST_GATEWAY_PORT   gateway port of the test stack (3100)
+#   RCYCLE_TEST_DATABASE_URL   run the stacks against this database instead of a
+#                              private cluster (DATABASE_URL itself is ignored here
+#                              so that tests never write into a working database)
+#   RCYCLE_TEST_TIMEOUT        seconds allowed to one integration test (300)
+#   RCYCLE_TEST_SKIP_ASAN=1    only the release build (quicker local runs)
+#   JOBS                       build and ctest parallelism (nproc)
+#
+# The integration suite is test/integration/**/*.test.{js,mjs,cjs} run by
+# `node --test` (helpers: any other name). It gets, besides everything in the
+# stack's stack.env (see scripts/stack.sh: GATEWAY_URL, PORT, RUN_DIR,
+# BUILD_DIR, RCYCLE_*_ADMIN_PORT, RCYCLE_*_ADDR, RCYCLE_*_DATABASE_URL, ...),
+# STACK_SH (path of scripts/stack.sh, e.g. "$STACK_SH" restart-one svc-listings KILL)
+# and RCYCLE_TEST_BUILD (release or asan).
+set -euo pipefail
+umask 022 # the postgres user must be able to traverse the directories made here
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+STACK=$ROOT/scripts/stack.sh
+TEST_DATA=$ROOT/.data/test
+JOBS=${JOBS:-$(nproc)}
+
+STEP_LINES=()
+PASSED=0
+FAILED=0
+CURRENT_DATA_DIR="" # the test stack that runs now, stopped by the EXIT trap
+
+# --- bookkeeping -------------------------------------------------------------
+
+banner() { printf '\n===== %s =====\n' "$*"; }
+
+# step NAME CMD...: runs CMD, records PASS or FAIL with its duration.
+step() {
+  local name=$1 start=$SECONDS rc=0
+  shift
+  banner "$name"
+  "$@" || rc=$?
+  if ((rc == 0)); then
+    PASSED=$((PASSED + 1))
+    STEP_LINES+=("PASS  $name ($((SECONDS - start)) s)")
+  else
+    FAILED=$((FAILED + 1))
+    STEP_LINES+=("FAIL  $name ($((SECONDS - start)) s, exit $rc)")
+  fi
+  return $rc
+}
+
+skip() { STEP_LINES+=("SKIP  $1 ($2)"); }
+
+summary() {
+  banner "summary"
+  printf '%s\n' "${STEP_LINES[@]}"
+  echo "$PASSED passed, $FAILED failed"
+}
+
+# Stops the current test stack, if any (EXIT/INT/TERM trap and between builds).
+stop_current_stack() {
+  [[ -n $CURRENT_DATA_DIR ]] || return 0
+  local rc=0
+  RCYCLE_DATA_DIR=$CURRENT_DATA_DIR "$STACK" stop || rc=$?
+  RCYCLE_DATA_DIR=$CURRENT_DATA_DIR "$ROOT/scripts/pg.sh" stop || true
+  CURRENT_DATA_DIR=""
+  return $rc
+}
+
+on_exit() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_current_stack >/dev/null 2>&1 || true
+  exit $rc
+}
+
+on_signal() {
+  echo "interrupted" >&2
+  trap - EXIT INT TERM
+  stop_current_stack || true
+  summary
+  exit 130
+}
+
+# --- environment ---------------------------------------------------------------
+
+# A clean slate: nothing of a caller's stack settings leaks into the test
+# stacks, and a stack left over by an interrupted run is stopped and wiped.
+reset_environment() {
+  unset PORT RCYCLE_USERS_ADDR RCYCLE_LISTINGS_ADDR RCYCLE_CLAIMS_ADDR RCYCLE_ADMIN_PORT \
+    RCYCLE_GATEWAY_ADMIN_PORT RCYCLE_USERS_ADMIN_PORT RCYCLE_LISTINGS_ADMIN_PORT \
+    RCYCLE_CLAIMS_ADMIN_PORT RUN_DIR BUILD_DIR RCYCLE_DATA_DIR DATABASE_URL \
+    ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS RCYCLE_PORT_OFFSET GATEWAY_URL
+  local dir
+  for dir in "$TEST_DATA"/*/; do
+    [[ -d $dir ]] || continue
+    RCYCLE_DATA_DIR=$dir "$STACK" stop >/dev/null 2>&1 || true
+    RCYCLE_DATA_DIR=$dir "$ROOT/scripts/pg.sh" stop >/dev/null 2>&1 || true
+  done
+  rm -rf "$TEST_DATA"
+  mkdir -p "$TEST_DATA"
+}
+
+# The environment of the test stack of one build, as arguments for env(1).
+stack_env() {
+  local build=$1 build_dir=$2 data_dir=$TEST_DATA/$1
+  echo "BUILD_DIR=$build_dir"
+  echo "RCYCLE_DATA_DIR=$data_dir"
+  echo "RCYCLE_PORT_OFFSET=${RCYCLE_TEST_PORT_OFFSET:-10}"
+  echo "PORT=${RCYCLE_TEST_GATEWAY_PORT:-3100}"
+  echo "RCYCLE_TEST_BUILD=$build"
+  echo "RCYCLE_START_TIMEOUT=${RCYCLE_START_TIMEOUT:-60}" # sanitizer builds on a busy CI machine
+  [[ -n ${RCYCLE_TEST_DATABASE_URL:-} ]] && echo "DATABASE_URL=$RCYCLE_TEST_DATABASE_URL"
+  if [[ $build == asan ]]; then
+    local run_dir=$data_dir/run lsan="" supp=$ROOT/test/lsan.supp
+    [[ -f $supp ]] && lsan="suppressions=$supp"
+    echo "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:log_path=$run_dir/asan"
+    echo "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$run_dir/ubsan"
+    echo "LSAN_OPTIONS=$lsan"
+  fi
+  return 0
+}
+
+# Sanitizer options for unit tests: reports go to the test's output.
+unit_env() {
+  if [[ $1 == asan ]]; then
+    local supp=$ROOT/test/lsan.supp
+    echo "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0"
+    echo "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
+    [[ -f $supp ]] && echo "LSAN_OPTIONS=suppressions=$supp"
+  fi
+  return 0
+}
+
+# --- steps ---------------------------------------------------------------------
+
+do_build() {
+  local build_dir=$1
+  shift
+  cmake -S . -B "$build_dir" "$@" && cmake --build "$build_dir" -j "$JOBS"
+}
+
+do_unit() {
+  local build=$1 build_dir=$2 env_args
+  mapfile -t env_args < <(unit_env "$build")
+  env "${env_args[@]}" ctest --test-dir "$build_dir" --output-on-failure -L unit \
+    --no-tests=error -j "$JOBS"
+}
+
+do_stack_start() {
+  local build=$1 build_dir=$2 env_args
+  mapfile -t env_args < <(stack_env "$build" "$build_dir")
+  CURRENT_DATA_DIR=$TEST_DATA/$build
+  env "${env_args[@]}" "$STACK" start || return 1
+  RCYCLE_DATA_DIR=$CURRENT_DATA_DIR "$STACK" status
+}
+
+integration_files() {
+  find test/integration -type d -name node_modules -prune -o -type f \
+    \( -name '*.test.js' -o -name '*.test.mjs' -o -name '*.test.cjs' \) -print 2>/dev/null | sort
+}
+
+do_integration() {
+  local build=$1 files tap
+  mapfile -t files < <(integration_files)
+  if ((${#files[@]} == 0)); then
+    echo "no integration tests: expected test/integration/**/*.test.{js,mjs,cjs}" >&2
+    return 1
+  fi
+  command -v node >/dev/null || {
+    echo "node is missing (scripts/deps.sh installs it)" >&2
+    return 1
+  }
+  tap=$CURRENT_DATA_DIR/run/integration.tap
+  (
+    # The stack's settings, as stack.sh recorded them, plus where stack.sh is.
+    set -a
+    # shellcheck disable=SC1091 # written by stack.sh start
+    . "$CURRENT_DATA_DIR/run/stack.env"
+    set +a
+    export STACK_SH=$STACK RCYCLE_TEST_BUILD=$build
+    # One file at a time: the files share one stack, and some crash its processes.
+    # No timeout(1) wrapper: it would move node out of the terminal's process
+    # group, and Ctrl-C would not reach it. Each test gets a time limit instead.
+    exec node --test --test-concurrency=1 --test-timeout="$((${RCYCLE_TEST_TIMEOUT:-300} * 1000))" \
+      --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"
+  ) || return $?
+  # node --test passes when it finds no test at all; that is not a pass here.
+  if ! grep -Eq '^# tests [1-9]' "$tap"; then
+    echo "the integration suite ran no test" >&2
+    return 1
+  fi
+}
+
+do_stack_stop() {
+  stop_current_stack
+}
+
+# Fails on any sanitizer report: a log_path file, or a report in a process log.
+do_sanitizer_check() {
+  local run_dir=$TEST_DATA/asan/run found=0 f
+  local pid owner
+  for f in "$run_dir"/asan.* "$run_dir"/ubsan.*; do
+    [[ -e $f ]] || continue
+    found=1
+    # Whose report: stack.sh writes "=== pid N ===" into a process's log at start.
+    pid=${f##*.}
+    owner=$(grep -l -x "=== pid $pid ===" "$run_dir"/*.log 2>/dev/null | head -n 1 || true)
+    owner=${owner##*/}
+    echo "----- $f (${owner%.log}${owner:+, }pid $pid) -----"
+    head -n 60 "$f"
+  done
+  for f in "$run_dir"/*.log; do
+    [[ -e $f ]] || continue
+    if grep -Eq 'runtime error:|AddressSanitizer|LeakSanitizer|ThreadSanitizer' "$f"; then
+      found=1
+      echo "----- $f -----"
+      grep -En -A 20 'runtime error:|AddressSanitizer|LeakSanitizer|ThreadSanitizer' "$f" | head -n 60
+    fi
+  done
+  ((found == 0)) || {
+    echo "sanitizer reports found (above)" >&2
+    return 1
+  }
+  echo "no sanitizer reports"
+}
+
+# Runs every step of one build; a failed build skips the rest of it.
+run_build() {
+  local build=$1 build_dir=$2
+  shift 2
+  if ! step "build ($build)" do_build "$build_dir" "$@"; then
+    skip "unit tests ($build)" "build failed"
+    skip "integration ($build)" "build failed"
+    [[ $build == asan ]] && skip "sanitizer reports ($build)" "build failed"
+    return 0
+  fi
+  step "unit tests ($build)" do_unit "$build" "$build_dir" || true
+  if step "stack start ($build)" do_stack_start "$build" "$build_dir"; then
+    step "integration ($build)" do_integration "$build" || true
+    step "stack stop ($build)" do_stack_stop || true
+  else
+    stop_current_stack >/dev/null 2>&1 || true
+    skip "integration ($build)" "stack did not start"
+  fi
+  if [[ $build == asan ]]; then
+    step "sanitizer reports ($build)" do_sanitizer_check || true
+  fi
+}
+
+main() {
+  trap on_exit EXIT
+  trap on_signal INT TERM
+  reset_environment
+  if ! step "dependencies" "$ROOT/scripts/deps.sh"; then
+    summary
+    exit 1
+  fi
+  run_build release build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  if [[ ${RCYCLE_TEST_SKIP_ASAN:-0} == 1 ]]; then
+    skip "sanitizer build" "RCYCLE_TEST_SKIP_ASAN=1"
+  else
+    run_build asan build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRCYCLE_SANITIZE=ON
+  fi
+  summary
+  ((FAILED == 0))
+}
+
+main "$@"
