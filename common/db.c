@@ -102,10 +102,15 @@ static int ensure_connected(db_pool *p, db_conn *c)
         return 1;
     disconnect(c);
     /* These come before dbname so that the URL's own settings win. No
-     * statement may outlive every deadline of the requests it serves. */
+     * statement may outlive every deadline of the requests it serves. Plans
+     * are always made for the actual parameters: the services' statements
+     * use "$n IS NULL OR ..." filters, whose generic plans cannot use the
+     * indexes that serve them. */
     const char *keys[] = {"connect_timeout", "options", "application_name", "dbname", NULL};
-    const char *vals[] = {"3", "-c statement_timeout=" DB_STATEMENT_TIMEOUT_MS, p->application_name,
-                          p->url, NULL};
+    const char *vals[] = {
+        "3",
+        "-c statement_timeout=" DB_STATEMENT_TIMEOUT_MS " -c plan_cache_mode=force_custom_plan",
+        p->application_name, p->url, NULL};
     c->pg = PQconnectdbParams(keys, vals, 1);
     if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
         /* PQerrorMessage may name the host; it goes to the log only. */

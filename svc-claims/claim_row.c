@@ -26,6 +26,7 @@ enum claim_column {
     COL_OWNER_DEPARTMENT,
     COL_LISTING_SYNC,
 };
+_Static_assert(COL_LISTING_SYNC + 1 == CLAIM_NCOLUMNS, "CLAIM_COLUMNS and claim_column disagree");
 
 void claim_from_row(const PGresult *res, int row, claim_row *out)
 {

@@ -42,6 +42,7 @@ typedef struct claim_row {
     "claims.rfc3339(owner_approved_at), owner_approved_by, "                                      \
     "claims.rfc3339(security_approved_at), security_approved_by, claims.rfc3339(denied_at), "     \
     "denied_by, denial_reason, owner_department, listing_sync"
+#define CLAIM_NCOLUMNS 19
 
 void claim_from_row(const PGresult *res, int row, claim_row *out);
 

@@ -28,10 +28,15 @@ static const db_stmt count_listings = {
     4,
 };
 
+/* The page and, in its last column, the total before paging: one statement,
+ * so one round trip and one snapshot. The count is an uncorrelated subquery,
+ * computed once. A page past the end has no row to carry the total; then
+ * count_listings is asked separately. */
 static const db_stmt page_listings = {
     "listings_page",
-    "SELECT " LISTING_COLUMNS " FROM listings.listings" LISTING_FILTER
-    " ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6",
+    "WITH page AS (SELECT " LISTING_COLUMNS " FROM listings.listings" LISTING_FILTER
+    " ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6)"
+    " SELECT page.*, (SELECT count(*) FROM listings.listings" LISTING_FILTER ") FROM page",
     6,
 };
 
@@ -126,31 +131,34 @@ static int list_query_from_request(const Rcycle__Listings__ListListingsRequest *
     return 0;
 }
 
-/* Runs the count and the page in one snapshot, so the total agrees with the
- * page even while listings change. Custom plans are forced because after
- * five runs PostgreSQL may switch a prepared statement to its generic plan,
- * and the generic plan of "$4 IS NULL OR ..." cannot use the trigram index:
- * every search would scan the table (50 times slower at 100k listings). */
-static rc_status run_list_queries(const rpc_request *req, const list_query *q, PGresult **count,
-                                  PGresult **page)
+/* Runs the page query, and the count query only when the page is empty
+ * (count_listings takes the first four parameters: the filters). Custom
+ * plans are forced for every pooled connection (common/db.c), which matters
+ * here: the generic plan of "$4 IS NULL OR ..." cannot use the trigram
+ * index, and every search would scan the table (50 times slower at 100k
+ * listings). */
+static rc_status run_list_queries(const rpc_request *req, const list_query *q, PGresult **page,
+                                  int64_t *total)
 {
-    rc_status status =
-        db_command(req->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", req->request_id);
+    rc_status status = db_exec(req->db, &page_listings, q->params, req->request_id, page);
     if (status != RC_OK)
         return status;
-    status = db_command(req->db, "SET LOCAL plan_cache_mode = force_custom_plan", req->request_id);
+    if (PQntuples(*page) > 0) {
+        *total = db_int64(*page, 0, LISTING_NCOLUMNS);
+        return RC_OK;
+    }
+    PGresult *count = NULL;
+    status = db_exec(req->db, &count_listings, q->params, req->request_id, &count);
     if (status == RC_OK)
-        status = db_exec(req->db, &count_listings, q->params, req->request_id, count);
-    if (status == RC_OK)
-        status = db_exec(req->db, &page_listings, q->params, req->request_id, page);
-    rc_status end = db_command(req->db, status == RC_OK ? "COMMIT" : "ROLLBACK", req->request_id);
-    return status != RC_OK ? status : end;
+        *total = db_int64(count, 0, 0);
+    PQclear(count);
+    return status;
 }
 
-static void reply_listings(const PGresult *count, const PGresult *page, rpc_reply *reply)
+static void reply_listings(const PGresult *page, int64_t total, rpc_reply *reply)
 {
     Rcycle__Listings__ListListingsReply out = RCYCLE__LISTINGS__LIST_LISTINGS_REPLY__INIT;
-    out.total = db_int64(count, 0, 0);
+    out.total = total;
     size_t n = (size_t)PQntuples(page);
     Rcycle__Listings__Listing *items = NULL;
     if (n > 0) {
@@ -174,14 +182,13 @@ done:
 
 static void list_and_reply(const rpc_request *req, const list_query *q, rpc_reply *reply)
 {
-    PGresult *count = NULL;
     PGresult *page = NULL;
-    rc_status status = run_list_queries(req, q, &count, &page);
+    int64_t total = 0;
+    rc_status status = run_list_queries(req, q, &page, &total);
     if (status == RC_OK)
-        reply_listings(count, page, reply);
+        reply_listings(page, total, reply);
     else
         rpc_reply_db_error(reply, status);
-    PQclear(count);
     PQclear(page);
 }
 
