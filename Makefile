@@ -10,7 +10,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 export BUILD_DIR JOBS
 
-.PHONY: all help deps build run stop status test bench clean distclean
+.PHONY: all help deps build run stop status test test-crash bench clean distclean
 
 all: build
 
@@ -36,6 +36,12 @@ status:
 
 test:
 	@scripts/test.sh
+
+# The crash-consistency suite: kills a service at each step of a claim and
+# checks the claimed/open-claim invariant after it settles, CRASH_REPEAT
+# times (default 5), on its own stack.
+test-crash: build
+	@scripts/test-crash.sh
 
 bench: build
 	@bench/run.sh

@@ -202,6 +202,7 @@ static void approve_by_security(const rpc_request *req, const claim_row *row, rp
     rc_status st = db_exec(req->db, &mark_transfer, params, req->request_id, &res);
     int marked = st == RC_OK && PQcmdTuples(res)[0] == '1';
     PQclear(res);
+    res = NULL;
     if (!marked) {
         reply_updated(reply, st, NULL);
         return;

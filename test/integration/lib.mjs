@@ -28,8 +28,15 @@
 // except zz-resilience.test.mjs, which crashes and restarts svc-listings: it
 // is named to start last, waits until the other files are done (they may run
 // in parallel; see waitForOtherTestFiles) and restores what it breaks.
-// `node --test --test-concurrency=1 test/integration/` is the plain way. The suite only reads the seed data, apart from sessions it
-// creates and failed logins for throw-away, non-seed e-mail addresses.
+// `node --test --test-concurrency=1 test/integration/` is the plain way. The
+// read-only files (listings, hardware, errors, ops, session) only read the seed
+// data, apart from sessions they create and failed logins for throw-away,
+// non-seed e-mail addresses. The writing files (listings-write, claims, authz,
+// concurrency; helpers in fixtures.mjs) post listings from registry serials of
+// their own, make claims and a few users, and withdraw what they made; run
+// them beside listings.test.mjs only with --test-concurrency=1, since that
+// file compares filters against one snapshot of all listings. The crash suite
+// (crash/invariant.crash.mjs) is not part of this run: see its header.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -265,7 +272,10 @@ export function utcDatePlus(days, base = new Date()) {
 // ---- the stack -------------------------------------------------------------
 
 // Runs scripts/stack.sh with the given arguments; resolves {code, stdout, stderr}.
-export function stackSh(args, timeoutMs = 60000) {
+// envOverrides (optional) sets variables for stack.sh and the processes it
+// starts (e.g. {RCYCLE_FAULT: 'claims.create.after_insert'}); a value of
+// undefined removes the variable.
+export function stackSh(args, timeoutMs = 60000, envOverrides = {}) {
   return new Promise((resolve) => {
     // stack.sh resolves RCYCLE_DATA_DIR (the private PostgreSQL's directory)
     // before it reads stack.env, so it is passed along explicitly: with
@@ -273,6 +283,10 @@ export function stackSh(args, timeoutMs = 60000) {
     const env = { ...process.env, RUN_DIR };
     const dataDir = setting('RCYCLE_DATA_DIR');
     if (dataDir) env.RCYCLE_DATA_DIR = dataDir;
+    for (const [k, v] of Object.entries(envOverrides)) {
+      if (v === undefined) delete env[k];
+      else env[k] = String(v);
+    }
     execFile('bash', [STACK_SH, ...args], { env, timeout: timeoutMs }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
