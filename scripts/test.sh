@@ -18,6 +18,8 @@
 #                              so that tests never write into a working database)
 #   RCYCLE_TEST_TIMEOUT        seconds allowed to one integration test (300)
 #   RCYCLE_TEST_SKIP_ASAN=1    only the release build (quicker local runs)
+#   RCYCLE_CRASH_REPEAT        rounds of the crash-consistency suite (1; make test-crash: 5)
+#   RCYCLE_FUZZ_SECONDS        seconds each fuzz target runs (10)
 #   JOBS                       build and ctest parallelism (nproc)
 #
 # The integration suite is test/integration/**/*.test.{js,mjs,cjs} run by
@@ -124,7 +126,7 @@ stack_env() {
   [[ -n ${RCYCLE_TEST_DATABASE_URL:-} ]] && echo "DATABASE_URL=$RCYCLE_TEST_DATABASE_URL"
   if [[ $build == asan ]]; then
     local run_dir=$data_dir/run lsan="" supp=$ROOT/test/lsan.supp
-    [[ -f $supp ]] && lsan="suppressions=$supp"
+    [[ -f $supp ]] && lsan="suppressions=$supp:print_suppressions=0"
     echo "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:log_path=$run_dir/asan"
     echo "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$run_dir/ubsan"
     echo "LSAN_OPTIONS=$lsan"
@@ -138,7 +140,7 @@ unit_env() {
     local supp=$ROOT/test/lsan.supp
     echo "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0"
     echo "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
-    [[ -f $supp ]] && echo "LSAN_OPTIONS=suppressions=$supp"
+    [[ -f $supp ]] && echo "LSAN_OPTIONS=suppressions=$supp:print_suppressions=0"
   fi
   return 0
 }
@@ -269,6 +271,10 @@ main() {
     exit 1
   fi
   run_build release build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  step "crash consistency (release, ${RCYCLE_CRASH_REPEAT:-1} round)" \
+    env CRASH_REPEAT="${RCYCLE_CRASH_REPEAT:-1}" BUILD_DIR=build "$ROOT/scripts/test-crash.sh" || true
+  step "fuzz (${RCYCLE_FUZZ_SECONDS:-10} s per target)" \
+    env FUZZ_SECONDS="${RCYCLE_FUZZ_SECONDS:-10}" "$ROOT/scripts/fuzz.sh" || true
   if [[ ${RCYCLE_TEST_SKIP_ASAN:-0} == 1 ]]; then
     skip "sanitizer build" "RCYCLE_TEST_SKIP_ASAN=1"
   else
