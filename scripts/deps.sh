@@ -14,7 +14,7 @@ BUILD_PKGS=(
   clang libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang
   libh2o-dev libh2o-evloop-dev libnng-dev
   protobuf-c-compiler libprotobuf-c-dev
-  libpq-dev libcmocka-dev libjansson-dev libsodium-dev libssl-dev
+  libpq-dev libcmocka-dev libjansson-dev libsodium-dev libssl-dev libcsv-dev
 )
 # The private PostgreSQL of `make run`/`make test`, load tools, and curl for
 # the health checks and the bench login.
