@@ -206,6 +206,18 @@ do_integration() {
   fi
 }
 
+# The browser end-to-end suite (test/e2e) in headless Chromium against the
+# running test stack; screenshots land in $BUILD_DIR/e2e-screenshots.
+do_e2e() {
+  (
+    set -a
+    # shellcheck disable=SC1091 # written by stack.sh start
+    . "$CURRENT_DATA_DIR/run/stack.env"
+    set +a
+    exec "$ROOT/test/e2e/run.sh"
+  )
+}
+
 do_stack_stop() {
   stop_current_stack
 }
@@ -252,6 +264,9 @@ run_build() {
   step "unit tests ($build)" do_unit "$build" "$build_dir" || true
   if step "stack start ($build)" do_stack_start "$build" "$build_dir"; then
     step "integration ($build)" do_integration "$build" || true
+    if [[ $build == release ]]; then
+      step "browser end-to-end ($build)" do_e2e || true
+    fi
     step "stack stop ($build)" do_stack_stop || true
   else
     stop_current_stack >/dev/null 2>&1 || true

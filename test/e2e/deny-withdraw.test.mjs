@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assertNoProblems, freeSerial, gotoRoute, isoDatePlus, launch, newPage, openNav, rest, restLogin, shot, signIn,
+  assertNoProblems, freeSerial, gotoRoute, isoDatePlus, launch, newPage, rest, restLogin, shot, signIn,
   toast, withdrawOpen,
 } from './lib.mjs';
 
@@ -60,7 +60,7 @@ test('a request without a justification is not sent', async () => {
   await dialog.getByLabel('Justification').fill('   ');
   await dialog.getByRole('button', { name: 'Send request' }).click();
   await dialog.getByRole('alert').filter({ hasText: 'Write a short justification first' }).waitFor();
-  await shot(jane, 'deny-01-empty-justification');
+  await shot(jane, 'deny-01-empty-justification', { full: false });
   await jane.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
 });
@@ -74,7 +74,7 @@ test('the owner denies with a reason, and the requester reads it', async () => {
   await incoming.getByRole('button', { name: 'Deny…' }).click();
   const dialog = john.getByRole('dialog');
   await dialog.getByLabel('Reason').fill(REASON);
-  await shot(john, 'deny-02-deny-dialog');
+  await shot(john, 'deny-02-deny-dialog', { full: false });
   await dialog.getByRole('button', { name: 'Deny request' }).click();
   assert.match(await toast(john, 'Denied the request', 'success'), /Data Center Operations/);
   await incoming.waitFor({ state: 'detached' });
@@ -102,7 +102,7 @@ test('the requester withdraws a request, and the item is back on offer', async (
   await claim.waitFor();
   await claim.getByRole('button', { name: 'Withdraw request…' }).click();
   const dialog = jane.getByRole('dialog');
-  await shot(jane, 'withdraw-01-confirm');
+  await shot(jane, 'withdraw-01-confirm', { full: false });
   await dialog.getByRole('button', { name: 'Withdraw request' }).click();
   await toast(jane, 'Withdrew your request', 'success');
   await claim.locator('.badge', { hasText: 'Withdrawn' }).waitFor();
@@ -127,7 +127,7 @@ test('the owner edits a listing, then withdraws it', async () => {
   await card.getByRole('button', { name: 'Edit…' }).click();
   const dialog = john.getByRole('dialog');
   await dialog.getByLabel('Location').fill('Building C, Loading dock');
-  await shot(john, 'listing-01-edit-dialog');
+  await shot(john, 'listing-01-edit-dialog', { full: false });
   await dialog.getByRole('button', { name: 'Save changes' }).click();
   await toast(john, 'Saved', 'success');
   await card.getByText('Building C, Loading dock').waitFor();

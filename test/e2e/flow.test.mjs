@@ -71,7 +71,7 @@ test('post -> claim -> owner approves -> security approves -> leaderboard shows 
   const dialog = bob.getByRole('dialog');
   await dialog.waitFor();
   await dialog.getByLabel('Justification').fill('Build agents for the CI farm of the Development Team.');
-  await shot(bob, 'flow-06-request-dialog');
+  await shot(bob, 'flow-06-request-dialog', { full: false });
   await dialog.getByRole('button', { name: 'Send request' }).click();
   assert.match(await toast(bob, 'Request sent', 'success'), /Data Center Operations reviews it next/);
   await dialog.waitFor({ state: 'detached' });

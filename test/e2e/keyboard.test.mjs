@@ -68,7 +68,7 @@ test('keyboard only: sign in, request dialog, Escape, visible focus', async () =
   await dialog.waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.name), 'justification', 'focus moves into the dialog');
   assert.match(await dialog.getAttribute('aria-labelledby'), /dlg-title/);
-  await shot(page, 'keyboard-02-dialog');
+  await shot(page, 'keyboard-02-dialog', { full: false });
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
   assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Request this hardware',

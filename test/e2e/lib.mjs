@@ -69,7 +69,7 @@ export async function newPage(browser, { viewport = DESKTOP, mobile = false } = 
     locale: 'en-US',
     timezoneId: 'UTC',
   });
-  context.setDefaultTimeout(15000);
+  context.setDefaultTimeout(Number(process.env.RCYCLE_E2E_STEP_TIMEOUT || 30) * 1000);
   const page = await context.newPage();
   watch(page);
   return { context, page };
@@ -91,13 +91,14 @@ export function assertNoProblems(page) {
   assert.deepEqual(page.problems, [], `problems on the page:\n${page.problems.join('\n')}`);
 }
 
-let shotCounter = 0;
-/** Saves a full-page screenshot as <SHOT_DIR>/<name>.png. */
-export async function shot(page, name) {
+/**
+ * Saves a screenshot as <SHOT_DIR>/<name>.png: the whole page, or only the
+ * window ({full: false}, for an open dialog, whose backdrop covers the window).
+ */
+export async function shot(page, name, { full = true } = {}) {
   mkdirSync(SHOT_DIR, { recursive: true });
-  shotCounter += 1;
   const file = join(SHOT_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
+  await page.screenshot({ path: file, fullPage: full, animations: 'disabled', caret: 'hide' });
   return file;
 }
 
@@ -129,6 +130,13 @@ export async function gotoRoute(page, route) {
 export async function signIn(page, who, { route = '/market' } = {}) {
   const user = typeof who === 'string' ? USERS[who] : who;
   await page.goto(`${GATEWAY_URL}/#${route}`);
+  try {
+    await page.getByLabel('E-mail').waitFor();
+  } catch (err) {
+    const shown = await page.locator('main').innerText().catch(() => '?');
+    throw new Error(`no sign-in form for ${user.email}; the page shows "${shown.slice(0, 200)}"; ` +
+      `problems: ${JSON.stringify(page.problems)}; ${err.message.split('\n')[0]}`);
+  }
   await page.getByLabel('E-mail').fill(user.email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();

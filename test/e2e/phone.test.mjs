@@ -73,7 +73,7 @@ test('phone width: every page fits 390 px, navigation behind the Menu button', a
   await dialog.waitFor();
   const box = await dialog.boundingBox();
   assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, 'the dialog fits the width');
-  await shot(page, 'phone-10-request-dialog');
+  await shot(page, 'phone-10-request-dialog', { full: false });
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await dialog.waitFor({ state: 'detached' });
   assertNoProblems(page);

@@ -15,6 +15,7 @@
 #   CHROMIUM_PATH        the browser (default /usr/bin/chromium)
 #   RCYCLE_SEED_PASSWORD password of the seed users (default rcycle-dev)
 #   RCYCLE_E2E_TIMEOUT   seconds allowed to one test (default 180)
+#   RCYCLE_E2E_STEP_TIMEOUT  seconds one browser step may wait (default 30)
 #   Arguments: test files to run instead of all of them.
 set -euo pipefail
 
