@@ -126,17 +126,35 @@ export async function gotoRoute(page, route) {
   await settled(page, viewOfRoute(route));
 }
 
+/**
+ * Loads the app until its sign-in form shows. Chromium aborts every load in
+ * flight with ERR_NETWORK_CHANGED when the host's network interfaces change
+ * (container networks coming and going on the same machine); such a load is
+ * tried again, twice at most. Any other failure is reported as it is.
+ */
+async function openSignInForm(page, route, user) {
+  for (let attempt = 1; ; attempt++) {
+    await page.goto(`${GATEWAY_URL}/#${route}`);
+    try {
+      await page.getByLabel('E-mail').waitFor(attempt < 3 ? { timeout: 10000 } : {});
+      return;
+    } catch (err) {
+      const changed = page.problems.filter((p) => p.includes('ERR_NETWORK_CHANGED'));
+      if (changed.length > 0 && attempt < 3) {
+        page.problems = page.problems.filter((p) => !changed.includes(p));
+        continue;
+      }
+      const shown = await page.locator('main').innerText().catch(() => '?');
+      throw new Error(`no sign-in form for ${user.email}; the page shows "${shown.slice(0, 200)}"; ` +
+        `problems: ${JSON.stringify(page.problems)}; ${err.message.split('\n')[0]}`);
+    }
+  }
+}
+
 /** Signs in through the sign-in page; resolves when the marketplace shell shows. */
 export async function signIn(page, who, { route = '/market' } = {}) {
   const user = typeof who === 'string' ? USERS[who] : who;
-  await page.goto(`${GATEWAY_URL}/#${route}`);
-  try {
-    await page.getByLabel('E-mail').waitFor();
-  } catch (err) {
-    const shown = await page.locator('main').innerText().catch(() => '?');
-    throw new Error(`no sign-in form for ${user.email}; the page shows "${shown.slice(0, 200)}"; ` +
-      `problems: ${JSON.stringify(page.problems)}; ${err.message.split('\n')[0]}`);
-  }
+  await openSignInForm(page, route, user);
   await page.getByLabel('E-mail').fill(user.email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
