@@ -57,3 +57,19 @@ distclean: clean
 	  RCYCLE_DATA_DIR="$$d" scripts/pg.sh stop || true; \
 	done
 	rm -rf .data
+
+# Kubernetes and air-gap delivery (deploy/README.md):
+#   make images       every container image, offline, from a debootstrapped Debian base
+#   make bundle       the air-gap bundle: image archives, rendered manifests, checksums, load script
+#   make test-deploy  render, validate and policy-check every overlay, build the images,
+#                     play the kind overlay under podman and run the end-to-end suite against it
+.PHONY: images bundle test-deploy
+
+images:
+	@deploy/images/build.sh
+
+bundle: images
+	@deploy/bundle.sh
+
+test-deploy:
+	@scripts/test-deploy.sh

@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# play.sh - runs R-Cycle's kind overlay for real under podman (no Kubernetes
+# here): renders deploy/k8s/overlays/podman, maps what `podman kube play`
+# ignores (deploy/tools/kube-to-podman.mjs), plays it on its own network,
+# and runs the project's end-to-end API suite against the gateway container.
+#
+#   deploy/podman/play.sh up       render, play, wait until every pod is ready
+#   deploy/podman/play.sh e2e      the suite (node --test test/integration/)
+#   deploy/podman/play.sh spread   a second replica of svc-users and svc-listings,
+#                                  load through the gateway, requests per replica
+#   deploy/podman/play.sh down     remove every pod, container, volume, secret
+#                                  and network this made
+#   deploy/podman/play.sh all      up, e2e, spread, then down (also on failure)
+#
+# The images must exist (make images). The gateway answers on
+# http://127.0.0.1:3400 (admin 7600); every port of the other Services,
+# through its proxy, on 127.0.0.1:7601... (see $STATE/plan.json). State, logs
+# and the suite's output go to build-deploy/podman. The suite's white-box
+# tests use two host-built tools (rpc-probe, rcycle-admin) from $BUILD_DIR
+# (default build/; make build, or scripts/test-deploy.sh builds them).
+set -euo pipefail
+# shellcheck source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+STATE=$RCYCLE_DEPLOY_OUT/podman
+NETWORK=${RCYCLE_PODMAN_NETWORK:-rcycle-e2e}
+READY_TIMEOUT=${RCYCLE_PODMAN_READY_TIMEOUT:-240}
+TOOLS=$DEPLOY_DIR/tools
+export RCYCLE_PODMAN_STATE=$STATE
+
+note() { echo "play.sh: $*" >&2; }
+die() {
+  note "$*"
+  exit 1
+}
+
+plan_query() { node -e "const p=require('$STATE/plan.json'); const f=$1; const r=f(p); if (r !== undefined) console.log(Array.isArray(r) ? r.join('\n') : r)"; }
+
+ctr_pid() { podman inspect --format '{{.State.Pid}}' "$1" 2>/dev/null; }
+ctr_running() { [[ $(podman inspect --format '{{.State.Running}}' "$1" 2>/dev/null) == true ]]; }
+
+# An HTTP GET to 127.0.0.1:PORT inside the network namespace of container $1
+# (no shell or curl needed in the image; no traffic leaves the host).
+ns_http() {
+  local pid
+  pid=$(ctr_pid "$1") && [[ $pid =~ ^[1-9][0-9]*$ ]] || return 1
+  nsenter -t "$pid" -n curl -fsS -o "${4:-/dev/null}" --max-time 2 "http://127.0.0.1:$2$3" 2>/dev/null
+}
+ns_tcp() {
+  local pid
+  pid=$(ctr_pid "$1") && [[ $pid =~ ^[1-9][0-9]*$ ]] || return 1
+  nsenter -t "$pid" -n timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$2" 2>/dev/null
+}
+
+# Ready as its readinessProbe says (recorded in plan.json).
+container_ready() {
+  local pod=$1 container=$2 ready type port path
+  ready=$(plan_query "p => { for (const w of p.workloads) for (const c of w.containers) if (c.name === '$container') return c.ready ? [c.ready.type, c.ready.port, c.ready.path ?? ''].join(' ') : 'none'; }")
+  read -r type port path <<<"$ready"
+  ctr_running "$pod-$container" || return 1
+  case $type in
+    http) ns_http "$pod-$container" "$port" "$path" ;;
+    tcp) ns_tcp "$pod-$container" "$port" ;;
+    *) return 0 ;;
+  esac
+}
+
+# Waits until every container of the given pods is ready.
+wait_pods_ready() {
+  local deadline=$((SECONDS + READY_TIMEOUT)) pod w c pending
+  while :; do
+    pending=()
+    for pod in "$@"; do
+      w=${pod%-pod-*}
+      for c in $(plan_query "p => p.workloads.find(w => w.name === '$w').containers.map(c => c.name)"); do
+        container_ready "$pod" "$c" || pending+=("$pod-$c")
+      done
+    done
+    ((${#pending[@]} == 0)) && return 0
+    if ((SECONDS >= deadline)); then
+      for c in "${pending[@]}"; do
+        note "not ready: $c; its last log lines:"
+        podman logs --tail 15 "$c" >&2 2>&1 || true
+      done
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+record_pod() { echo "$1" >>"$STATE/pods.txt"; }
+
+cmd_up() {
+  local t0=$SECONDS
+  command -v kubectl >/dev/null || die "kubectl is missing (it renders the overlays)"
+  for image in gateway svc-users svc-listings svc-claims migrate postgres svc-proxy; do
+    podman image exists "$(image_ref "$image")" || die "image $(image_ref "$image") is missing: make images"
+  done
+  [[ -d $TOOLS/node_modules ]] || (cd "$TOOLS" && npm ci --no-audit --no-fund --silent)
+  cmd_down >/dev/null 2>&1 || true
+  mkdir -p "$STATE/run"
+  : >"$STATE/pods.txt"
+
+  kubectl kustomize "$DEPLOY_DIR/k8s/overlays/podman" >"$STATE/rendered.yaml"
+  RCYCLE_SEED_PASSWORD=${RCYCLE_SEED_PASSWORD:-rcycle-dev} "$DEPLOY_DIR/secret.sh" --out "$STATE/secret.yaml" 2>/dev/null
+  node "$TOOLS/kube-to-podman.mjs" --in "$STATE/rendered.yaml" --secret "$STATE/secret.yaml" --out "$STATE" \
+    --proxy-image "$(image_ref svc-proxy)" >&2
+
+  podman network exists "$NETWORK" || podman network create "$NETWORK" >/dev/null
+  local name file
+  while read -r name file; do
+    podman secret rm "$name" >/dev/null 2>&1 || true
+    podman secret create "$name" "$file" >/dev/null
+  done < <(plan_query "p => p.secrets.map(s => s.name + ' ' + s.file)")
+
+  # Every pod kube play makes, recorded before it runs, so that down finds them.
+  for name in $(plan_query "p => p.workloads.flatMap(w => Array.from({length: w.replicas}, (_, i) => w.name + '-pod-' + i))") \
+    $(plan_query "p => p.proxies.map(x => x.name)") $(plan_query "p => p.oneShot.map(x => x.name)"); do
+    record_pod "$name"
+  done
+  note "podman kube play (stack: $(grep -c '^kind:' "$STATE/stack.yaml") objects)"
+  if ! podman kube play --network "$NETWORK" "$STATE/stack.yaml" >"$STATE/play.log" 2>&1; then
+    grep -v '^[0-9a-f]\{64\}$' "$STATE/play.log" | tail -n 20 >&2
+    die "podman kube play failed (log: $STATE/play.log)"
+  fi
+  note "db-init: wait for PostgreSQL, migrate and seed, set the role passwords"
+  if ! podman kube play --network "$NETWORK" "$STATE/jobs.yaml" >>"$STATE/play.log" 2>&1; then
+    for c in db-init-wait db-init-migrate db-init-passwords; do podman logs --tail 20 "$c" >&2 2>&1 || true; done
+    die "the db-init pod failed (log: $STATE/play.log)"
+  fi
+  local deadline=$((SECONDS + READY_TIMEOUT)) state
+  while :; do
+    state=$(podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' db-init-passwords 2>/dev/null || echo missing)
+    [[ $state == "exited 0" ]] && break
+    if ((SECONDS >= deadline)); then
+      for c in db-init-wait db-init-migrate db-init-passwords; do podman logs --tail 20 "$c" >&2 2>&1 || true; done
+      die "db-init did not complete ($state)"
+    fi
+    sleep 0.5
+  done
+  local pods
+  mapfile -t pods < <(plan_query "p => p.workloads.flatMap(w => Array.from({length: w.replicas}, (_, i) => w.name + '-pod-' + i))")
+  wait_pods_ready "${pods[@]}" || die "the stack did not become ready within $READY_TIMEOUT s"
+  # Through the host port, as a client sees it.
+  while ! curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:3400/readyz; do
+    ((SECONDS < deadline)) || die "the gateway's /readyz on 127.0.0.1:3400 never answered 200"
+    sleep 0.5
+  done
+  echo "$((SECONDS - t0))" >"$STATE/ready-seconds"
+  note "all ready in $((SECONDS - t0)) s: gateway http://127.0.0.1:3400"
+}
+
+# The environment of the suite: what lib.mjs reads.
+suite_env() {
+  local w port
+  echo "GATEWAY_URL=http://127.0.0.1:3400"
+  echo "RUN_DIR=$STATE/run"
+  echo "STACK_SH=$DEPLOY_DIR/podman/stack-adapter.sh"
+  echo "RCYCLE_SEED_PASSWORD=${RCYCLE_SEED_PASSWORD:-rcycle-dev}"
+  echo "RCYCLE_COOKIE_SECURE=0"
+  echo "RCYCLE_PODMAN_STATE=$STATE"
+  for w in gateway svc-users svc-listings svc-claims; do
+    port=$(plan_query "p => p.published['$w/admin']?.port")
+    local key=${w#svc-}
+    key=${key^^}
+    echo "RCYCLE_${key}_ADMIN_URL=http://127.0.0.1:$port"
+    # The raw RPC sockets (rpc-garbage.test.mjs), through the Service proxies.
+    [[ $w == gateway ]] || echo "RCYCLE_${key}_ADDR=tcp://127.0.0.1:$(plan_query "p => p.published['$w/rpc']?.port")"
+  done
+  # The database as svc-listings sees it (expiry and import tests), through
+  # the postgres Service proxy; the host-built tools of the suite (rpc-probe,
+  # rcycle-admin) from BUILD_DIR.
+  local pw
+  pw=$(sed -nE 's/^  LISTINGS_DB_PASSWORD: "(.*)"$/\1/p' "$STATE/secret.yaml")
+  echo "RCYCLE_LISTINGS_DATABASE_URL=postgresql://rcycle_listings:$pw@127.0.0.1:$(plan_query "p => p.published['postgres/postgres']?.port")/rcycle"
+  echo "BUILD_DIR=${BUILD_DIR:-$DEPLOY_ROOT/build}"
+}
+
+cmd_e2e() {
+  local env_args files tap=$STATE/run/integration.tap
+  mapfile -t env_args < <(suite_env)
+  mapfile -t files < <(find "$DEPLOY_ROOT/test/integration" -type d -name node_modules -prune -o -type f \
+    \( -name '*.test.js' -o -name '*.test.mjs' -o -name '*.test.cjs' \) -print | sort)
+  ((${#files[@]} > 0)) || die "no integration tests in test/integration"
+  "$DEPLOY_DIR/podman/stack-adapter.sh" status >/dev/null # writes gateway.pid
+  note "end-to-end suite against the gateway container (${#files[@]} files)"
+  env "${env_args[@]}" node --test --test-concurrency=1 --test-timeout=300000 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"
+  grep -Eq '^# tests [1-9]' "$tap" || die "the suite ran no test"
+}
+
+# Sum of rcycle_rpc_duration_seconds_count{side="server"} of one container.
+server_rpcs() {
+  local port=$2 file
+  file=$(mktemp)
+  if ! ns_http "$1" "$port" /metrics "$file"; then
+    rm -f "$file"
+    echo "?"
+    return
+  fi
+  awk '/^rcycle_rpc_duration_seconds_count\{/ && /side="server"/ { s += $NF } END { printf "%d\n", s }' "$file"
+  rm -f "$file"
+}
+
+cmd_spread() {
+  local svc i
+  declare -A ADMIN=([svc-users]=7201 [svc-listings]=7202)
+  note "scaling svc-users and svc-listings to 2 replicas"
+  for svc in svc-users svc-listings; do
+    node "$TOOLS/kube-to-podman.mjs" --in "$STATE/rendered.yaml" --out "$STATE" --replica "$svc=1" >/dev/null
+    record_pod "$svc-pod-1"
+    podman pod rm -f "$svc-pod-1" >/dev/null 2>&1 || true
+    podman kube play --network "$NETWORK" "$STATE/replica-$svc-1.yaml" >>"$STATE/play.log" 2>&1 ||
+      die "podman kube play of $svc-pod-1 failed (log: $STATE/play.log)"
+  done
+  wait_pods_ready svc-users-pod-1 svc-listings-pod-1 || die "the second replicas did not become ready"
+  sleep 3 # the Service proxies resolve the new pods and pass their checks
+  # Connections are balanced when they are made: restart the callers (as
+  # kubectl rollout restart would) so that their dialers connect anew.
+  note "restarting the gateway and svc-claims (their dialers reconnect through the Services)"
+  podman restart -t 10 gateway-pod-0-gateway svc-claims-pod-0-svc-claims >/dev/null
+  wait_pods_ready gateway-pod-0 svc-claims-pod-0 || die "gateway or svc-claims not ready after the restart"
+  "$DEPLOY_DIR/podman/stack-adapter.sh" status >/dev/null
+  declare -A BEFORE=() AFTER=()
+  for svc in svc-users svc-listings; do
+    for i in 0 1; do BEFORE[$svc-$i]=$(server_rpcs "$svc-pod-$i-$svc" "${ADMIN[$svc]}"); done
+  done
+  GATEWAY_URL=http://127.0.0.1:3400 RCYCLE_SEED_PASSWORD=${RCYCLE_SEED_PASSWORD:-rcycle-dev} \
+    node "$DEPLOY_DIR/podman/load.mjs" || die "the load run failed"
+  for svc in svc-users svc-listings; do
+    for i in 0 1; do AFTER[$svc-$i]=$(server_rpcs "$svc-pod-$i-$svc" "${ADMIN[$svc]}"); done
+  done
+  local rc=0 total share n
+  {
+    echo "requests per replica (rcycle_rpc_duration_seconds_count{side=\"server\"}, during the load run)"
+    for svc in svc-users svc-listings; do
+      total=0
+      for i in 0 1; do total=$((total + AFTER[$svc-$i] - BEFORE[$svc-$i])); done
+      for i in 0 1; do
+        n=$((AFTER[$svc-$i] - BEFORE[$svc-$i]))
+        share=$((total > 0 ? 100 * n / total : 0))
+        printf '  %-18s %6d  (%d%%)\n' "$svc-pod-$i" "$n" "$share"
+        ((share >= 20)) || rc=1
+      done
+    done
+  } | tee "$STATE/spread.txt"
+  ((rc == 0)) || die "a replica got less than 20% of its service's requests: not spread"
+
+  note "killing svc-listings-pod-1: the other replica carries on"
+  podman kill --signal KILL svc-listings-pod-1-svc-listings >/dev/null
+  sleep 2
+  GATEWAY_URL=http://127.0.0.1:3400 RCYCLE_SEED_PASSWORD=${RCYCLE_SEED_PASSWORD:-rcycle-dev} \
+    node "$DEPLOY_DIR/podman/load.mjs" --listings-only 30 || die "requests failed with one svc-listings replica down"
+  podman start svc-listings-pod-1-svc-listings >/dev/null
+  wait_pods_ready svc-listings-pod-1 || die "svc-listings-pod-1 did not come back"
+  note "load spreading: ok (table in $STATE/spread.txt)"
+}
+
+cmd_down() {
+  local name
+  if [[ -f $STATE/pods.txt ]]; then
+    while read -r name; do
+      [[ -n $name ]] && podman pod rm -f -t 5 "$name" >/dev/null 2>&1 || true
+    done <"$STATE/pods.txt"
+  fi
+  if [[ -f $STATE/plan.json ]]; then
+    for name in $(plan_query "p => p.secrets.map(s => s.name)"); do podman secret rm "$name" >/dev/null 2>&1 || true; done
+  fi
+  if [[ -f $STATE/plan.json ]]; then
+    for name in $(plan_query "p => p.volumes ?? []"); do podman volume rm -f "$name" >/dev/null 2>&1 || true; done
+  fi
+  podman network exists "$NETWORK" 2>/dev/null && podman network rm -f "$NETWORK" >/dev/null 2>&1
+  rm -f "$STATE/pods.txt" "$STATE/secret.yaml"
+  rm -rf "$STATE/secrets"
+  return 0
+}
+
+cmd_all() {
+  local rc=0
+  trap 'cmd_down; note "cleaned up"' EXIT
+  trap 'exit 130' INT TERM
+  cmd_up
+  cmd_e2e || rc=1
+  cmd_spread || rc=1
+  return $rc
+}
+
+deploy_container_tools
+case ${1:-} in
+  up) cmd_up ;;
+  e2e) cmd_e2e ;;
+  spread) cmd_spread ;;
+  down) cmd_down ;;
+  all) cmd_all ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+esac

@@ -1,0 +1,174 @@
+// checks.test.mjs - the manifest checks of make test-deploy catch what they
+// are for: a deliberately broken manifest (wrong type, unknown field,
+// missing probe, ...) fails them with a message that names the object and
+// the field. Run: node --test deploy/tools/test/
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+
+import { checkText, formatProblem } from '../check-manifests.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DEPLOY = path.resolve(HERE, '..', '..');
+const CLI = path.join(DEPLOY, 'tools', 'check-manifests.mjs');
+
+const rendered = execFileSync('kubectl', ['kustomize', path.join(DEPLOY, 'k8s', 'overlays', 'kind')], { encoding: 'utf8' });
+const fresh = () => YAML.parseAllDocuments(rendered).map((d) => d.toJS()).filter(Boolean);
+const find = (objs, kind, name) => objs.find((o) => o.kind === kind && o.metadata.name === name);
+const asText = (objs) => objs.map((o) => YAML.stringify(o)).join('---\n');
+
+async function problemsOf(objs) {
+  const { problems } = await checkText(asText(objs), { policy: true });
+  return problems.map((p) => formatProblem('kind', p));
+}
+
+function assertReported(lines, object, field, what) {
+  const hit = lines.find((l) => l.includes(`: ${object}: `) && l.includes(`: ${field}: `) && (!what || l.includes(what)));
+  assert.ok(hit, `expected a problem for ${object} at ${field}${what ? ` (${what})` : ''}; got:\n${lines.join('\n')}`);
+}
+
+test('the kind overlay as rendered passes every check', async () => {
+  assert.deepEqual(await problemsOf(fresh()), []);
+});
+
+test('a wrong type is reported with the object and the field', async () => {
+  const objs = fresh();
+  find(objs, 'Deployment', 'gateway').spec.replicas = 'two';
+  find(objs, 'Service', 'svc-users').spec.ports[0].port = '7101';
+  const lines = await problemsOf(objs);
+  assertReported(lines, 'Deployment r-cycle/gateway', 'spec.replicas', 'must be integer');
+  assertReported(lines, 'Service r-cycle/svc-users', 'spec.ports[0].port', 'must be integer');
+});
+
+test('an unknown field is reported with the object and the field', async () => {
+  const objs = fresh();
+  find(objs, 'Deployment', 'svc-listings').spec.template.spec.containers[0].readinesProbe = { httpGet: { path: '/readyz', port: 'admin' } };
+  find(objs, 'NetworkPolicy', 'gateway').spec.ingresss = [];
+  const lines = await problemsOf(objs);
+  assertReported(lines, 'Deployment r-cycle/svc-listings', 'spec.template.spec.containers[0].readinesProbe', 'unknown field');
+  assertReported(lines, 'NetworkPolicy r-cycle/gateway', 'spec.ingresss', 'unknown field');
+});
+
+test('a missing required field is reported', async () => {
+  const objs = fresh();
+  delete find(objs, 'Deployment', 'svc-claims').spec.selector;
+  delete find(objs, 'Deployment', 'svc-claims').spec.template.spec.containers[0].name;
+  const lines = await problemsOf(objs);
+  assertReported(lines, 'Deployment r-cycle/svc-claims', 'spec.selector', 'required');
+  assertReported(lines, 'Deployment r-cycle/svc-claims', 'spec.template.spec.containers[0].name', 'required');
+});
+
+test('a missing or wrong probe is reported', async () => {
+  const objs = fresh();
+  delete find(objs, 'Deployment', 'svc-users').spec.template.spec.containers[0].readinessProbe;
+  find(objs, 'Deployment', 'gateway').spec.template.spec.containers[0].livenessProbe.httpGet.path = '/';
+  delete find(objs, 'StatefulSet', 'postgres').spec.template.spec.containers[0].livenessProbe;
+  const lines = await problemsOf(objs);
+  assertReported(lines, 'Deployment r-cycle/svc-users', 'spec.template.spec.containers[0].readinessProbe', 'missing');
+  assertReported(lines, 'Deployment r-cycle/gateway', 'spec.template.spec.containers[0].livenessProbe', '/healthz');
+  assertReported(lines, 'StatefulSet r-cycle/postgres', 'spec.template.spec.containers[0].livenessProbe', 'missing');
+});
+
+test('limits, non-root, read-only root, capabilities, image tags and tokens are enforced', async () => {
+  const objs = fresh();
+  const c = find(objs, 'Deployment', 'svc-users').spec.template.spec.containers[0];
+  delete c.resources.limits;
+  c.securityContext.readOnlyRootFilesystem = false;
+  c.securityContext.runAsNonRoot = false;
+  find(objs, 'Deployment', 'svc-users').spec.template.spec.securityContext.runAsNonRoot = false;
+  c.securityContext.capabilities = { drop: ['NET_RAW'] };
+  find(objs, 'Deployment', 'gateway').spec.template.spec.containers[0].image = 'localhost/rcycle/gateway:latest';
+  find(objs, 'Job', 'db-init').spec.template.spec.initContainers[1].image = 'localhost/rcycle/migrate';
+  find(objs, 'Deployment', 'svc-claims').spec.template.spec.automountServiceAccountToken = true;
+  const lines = await problemsOf(objs);
+  const at = 'spec.template.spec.containers[0]';
+  assertReported(lines, 'Deployment r-cycle/svc-users', `${at}.resources.limits.cpu`, 'missing');
+  assertReported(lines, 'Deployment r-cycle/svc-users', `${at}.resources.limits.memory`, 'missing');
+  assertReported(lines, 'Deployment r-cycle/svc-users', `${at}.securityContext.readOnlyRootFilesystem`);
+  assertReported(lines, 'Deployment r-cycle/svc-users', `${at}.securityContext.runAsNonRoot`);
+  assertReported(lines, 'Deployment r-cycle/svc-users', `${at}.securityContext.capabilities.drop`, 'ALL');
+  assertReported(lines, 'Deployment r-cycle/gateway', `${at}.image`, 'latest');
+  assertReported(lines, 'Job r-cycle/db-init', 'spec.template.spec.initContainers[1].image', 'tag');
+  assertReported(lines, 'Deployment r-cycle/svc-claims', 'spec.template.spec.automountServiceAccountToken', 'false');
+});
+
+test('a Deployment without its Service, NetworkPolicy, PDB or HPA is reported', async () => {
+  const objs = fresh().filter(
+    (o) => !(['Service', 'NetworkPolicy', 'PodDisruptionBudget', 'HorizontalPodAutoscaler'].includes(o.kind) && o.metadata.name === 'svc-listings'),
+  );
+  const lines = await problemsOf(objs);
+  for (const what of ['no Service', 'no NetworkPolicy', 'no PodDisruptionBudget', 'no HorizontalPodAutoscaler'])
+    assert.ok(lines.some((l) => l.includes('Deployment r-cycle/svc-listings') && l.includes(what)), `${what}: ${lines.join('\n')}`);
+  const noDeny = fresh().filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata.name === 'default-deny-all'));
+  assert.ok((await problemsOf(noDeny)).some((l) => l.includes('default deny')));
+});
+
+test('the command line fails on a broken file and names the object and the field', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rcycle-broken-'));
+  try {
+    const objs = fresh();
+    const gw = find(objs, 'Deployment', 'gateway').spec.template.spec.containers[0];
+    gw.ports[0].containerPort = 'http'; // wrong type
+    gw.imagePullPolicyy = 'Always'; // unknown field
+    delete gw.readinessProbe; // missing probe
+    const file = path.join(dir, 'broken.yaml');
+    writeFileSync(file, asText(objs));
+    const r = spawnSync(process.execPath, [CLI, '--policy', file], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    const at = `${file}: Deployment r-cycle/gateway: spec.template.spec.containers[0]`;
+    assert.match(r.stderr, new RegExp(`${at.replace(/[.[\]/]/g, '\\$&')}\\.ports\\[0\\]\\.containerPort: must be integer`));
+    assert.ok(r.stderr.includes(`${at}.imagePullPolicyy: unknown field`), r.stderr);
+    assert.ok(r.stderr.includes(`${at}.readinessProbe: missing`), r.stderr);
+    const ok = path.join(dir, 'ok.yaml');
+    writeFileSync(ok, rendered);
+    assert.equal(spawnSync(process.execPath, [CLI, '--policy', ok], { encoding: 'utf8' }).status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the Secret template holds placeholders only, and secret.sh fills it into a valid Secret', async () => {
+  const template = readFileSync(path.join(DEPLOY, 'k8s', 'secret.template.yaml'), 'utf8');
+  const secret = YAML.parse(template);
+  for (const [k, v] of Object.entries(secret.stringData)) assert.equal(v, `\${${k}}`, `${k} must be a placeholder in the template`);
+  const out = execFileSync(path.join(DEPLOY, 'secret.sh'), { encoding: 'utf8', env: { ...process.env, RCYCLE_SEED_PASSWORD: 'x"y\\z' } });
+  const { problems } = await checkText(out);
+  assert.deepEqual(problems, []);
+  const filled = YAML.parse(out);
+  assert.match(filled.stringData.USERS_DATABASE_URL, /^postgresql:\/\/rcycle_users:[0-9a-f]{32}@postgres:5432\/rcycle\?/);
+  assert.ok(filled.stringData.USERS_DATABASE_URL.includes(filled.stringData.USERS_DB_PASSWORD));
+  assert.equal(filled.stringData.SEED_PASSWORD, 'x"y\\z');
+  // A second run makes other passwords.
+  const again = YAML.parse(execFileSync(path.join(DEPLOY, 'secret.sh'), { encoding: 'utf8' }));
+  assert.notEqual(again.stringData.POSTGRES_PASSWORD, filled.stringData.POSTGRES_PASSWORD);
+});
+
+test('the podman mapping keeps the stack and drops what podman cannot play', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rcycle-podman-'));
+  try {
+    const input = path.join(dir, 'in.yaml');
+    writeFileSync(input, execFileSync('kubectl', ['kustomize', path.join(DEPLOY, 'k8s', 'overlays', 'podman')], { encoding: 'utf8' }));
+    execFileSync(process.execPath, [path.join(DEPLOY, 'tools', 'kube-to-podman.mjs'), '--in', input, '--out', dir], { encoding: 'utf8' });
+    const stack = YAML.parseAllDocuments(readFileSync(path.join(dir, 'stack.yaml'), 'utf8')).map((d) => d.toJS());
+    const kinds = new Set(stack.map((o) => o.kind));
+    for (const k of ['NetworkPolicy', 'HorizontalPodAutoscaler', 'Ingress', 'Service', 'StatefulSet', 'Job', 'Secret']) assert.ok(!kinds.has(k), `${k} is not played`);
+    const names = stack.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort();
+    assert.deepEqual(names, ['gateway', 'postgres', 'svc-claims', 'svc-listings', 'svc-users']);
+    for (const svc of ['svc-users', 'svc-listings', 'svc-claims', 'postgres']) assert.ok(find(stack, 'Pod', svc), `a proxy pod stands in for the Service ${svc}`);
+    const cfg = find(stack, 'ConfigMap', 'proxy-svc-listings').data['haproxy.cfg'];
+    assert.match(cfg, /balance roundrobin/);
+    assert.match(cfg, /option httpchk GET \/readyz/);
+    assert.match(cfg, /server r1 svc-listings-pod-1\.dns\.podman:7102 port 7202/);
+    const jobs = YAML.parseAllDocuments(readFileSync(path.join(dir, 'jobs.yaml'), 'utf8')).map((d) => d.toJS());
+    const dbInit = find(jobs, 'Pod', 'db-init');
+    assert.deepEqual(dbInit.spec.initContainers.map((c) => c.name), ['wait', 'migrate']);
+    assert.ok(dbInit.spec.initContainers[1].args.includes('--seed'), 'kind seeds');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
