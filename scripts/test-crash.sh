@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # test-crash.sh - the crash-consistency suite (test/integration/crash/) on a
-# stack of its own (.data/test/crash, gateway 3120), CRASH_REPEAT rounds
-# (default 5). Stops the stack whatever happens.
+# stack of its own (.data/test/crash, ports shifted by RCYCLE_CRASH_PORT_OFFSET,
+# default 20: gateway 3120), CRASH_REPEAT rounds (default 5). Stops the stack
+# whatever happens.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-export RCYCLE_DATA_DIR=$ROOT/.data/test/crash RCYCLE_PORT_OFFSET=20 PORT=3120
+offset=${RCYCLE_CRASH_PORT_OFFSET:-20}
+export RCYCLE_DATA_DIR=$ROOT/.data/test/crash RCYCLE_PORT_OFFSET=$offset PORT=$((3100 + offset))
 export BUILD_DIR=${BUILD_DIR:-build}
 
 stop_stack() {
