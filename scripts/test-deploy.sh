@@ -27,32 +27,12 @@ cd "$ROOT"
 OUT=$RCYCLE_DEPLOY_OUT
 RENDERED=$OUT/rendered
 OVERLAYS=(kind production production-external-db podman)
-STEP_LINES=()
-PASSED=0
-FAILED=0
 T0=$SECONDS
 
-banner() { printf '\n===== %s =====\n' "$*"; }
-step() {
-  local name=$1 start=$SECONDS rc=0
-  shift
-  banner "$name"
-  "$@" || rc=$?
-  if ((rc == 0)); then
-    PASSED=$((PASSED + 1))
-    STEP_LINES+=("PASS  $name ($((SECONDS - start)) s)")
-  else
-    FAILED=$((FAILED + 1))
-    STEP_LINES+=("FAIL  $name ($((SECONDS - start)) s, exit $rc)")
-  fi
-  return $rc
-}
-skip() { STEP_LINES+=("SKIP  $1 ($2)"); }
-summary() {
-  banner "summary (test-deploy: $((SECONDS - T0)) s)"
-  printf '%s\n' "${STEP_LINES[@]}"
-  echo "$PASSED passed, $FAILED failed"
-}
+# shellcheck source=scripts/steps.sh
+. "$ROOT/scripts/steps.sh"
+
+summary() { print_steps "summary (test-deploy: $((SECONDS - T0)) s)"; }
 
 do_tools() {
   [[ ${RCYCLE_TEST_DEPLOY_SKIP_PODMAN:-0} == 1 ]] || deploy_container_tools

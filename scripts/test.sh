@@ -37,38 +37,12 @@ STACK=$ROOT/scripts/stack.sh
 TEST_DATA=$ROOT/.data/test
 JOBS=${JOBS:-$(nproc)}
 
-STEP_LINES=()
-PASSED=0
-FAILED=0
 CURRENT_DATA_DIR="" # the test stack that runs now, stopped by the EXIT trap
 
-# --- bookkeeping -------------------------------------------------------------
+# shellcheck source=scripts/steps.sh
+. "$ROOT/scripts/steps.sh"
 
-banner() { printf '\n===== %s =====\n' "$*"; }
-
-# step NAME CMD...: runs CMD, records PASS or FAIL with its duration.
-step() {
-  local name=$1 start=$SECONDS rc=0
-  shift
-  banner "$name"
-  "$@" || rc=$?
-  if ((rc == 0)); then
-    PASSED=$((PASSED + 1))
-    STEP_LINES+=("PASS  $name ($((SECONDS - start)) s)")
-  else
-    FAILED=$((FAILED + 1))
-    STEP_LINES+=("FAIL  $name ($((SECONDS - start)) s, exit $rc)")
-  fi
-  return $rc
-}
-
-skip() { STEP_LINES+=("SKIP  $1 ($2)"); }
-
-summary() {
-  banner "summary"
-  printf '%s\n' "${STEP_LINES[@]}"
-  echo "$PASSED passed, $FAILED failed"
-}
+summary() { print_steps "summary"; }
 
 # Stops the current test stack, if any (EXIT/INT/TERM trap and between builds).
 stop_current_stack() {
