@@ -60,6 +60,10 @@ static int on_metrics(h2o_handler_t *self, h2o_req_t *req)
     if (!is_get(req))
         return -1;
     char *text = metrics_render();
+    if (text == NULL) {
+        httpd_respond(req, 500, TEXT_PLAIN, H2O_STRLIT("out of memory\n"));
+        return 0;
+    }
     httpd_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
     free(text);
     return 0;

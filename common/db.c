@@ -14,8 +14,9 @@
 #include "db.h"
 #include "log.h"
 
-/* Longer than any RPC deadline (the gateway gives a request 5 s). */
-#define DB_STATEMENT_TIMEOUT_MS "10000"
+/* As long as the longest deadline a request gets (the gateway's 5 s): a
+ * statement nobody waits for any more must not hold a worker. */
+#define DB_STATEMENT_TIMEOUT_MS "5000"
 
 struct db_conn {
     PGconn *pg;

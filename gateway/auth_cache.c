@@ -12,7 +12,7 @@ typedef struct auth_entry {
     struct auth_entry *next;
     char token_hash[TOKEN_HASH_LEN + 1];
     int64_t expires_ms;
-    uint8_t *user; /* packed Rcycle__Users__User */
+    uint8_t *user; /* packed Rcycle__Users__User; NULL for a forgotten token */
     size_t user_len;
 } auth_entry;
 
@@ -94,13 +94,20 @@ Rcycle__Users__User *auth_cache_get(auth_cache *c, const char *token, int64_t no
         c->count--;
         return NULL;
     }
-    return rcycle__users__user__unpack(NULL, e->user_len, e->user);
+    return e->user ? rcycle__users__user__unpack(NULL, e->user_len, e->user) : NULL;
 }
 
-void auth_cache_put(auth_cache *c, const char *token, const Rcycle__Users__User *user,
-                    int64_t now_ms)
+/* Adds an entry for hash, replacing any; user NULL makes a tombstone. */
+static void store(auth_cache *c, const char *hash, const Rcycle__Users__User *user,
+                  int64_t now_ms)
 {
-    auth_cache_forget(c, token);
+    auth_entry **link = find_link(c, hash);
+    if (*link != NULL) {
+        auth_entry *old = *link;
+        *link = old->next;
+        free_entry(old);
+        c->count--;
+    }
     if (c->count >= c->max_entries)
         sweep(c, now_ms, 0);
     if (c->count >= c->max_entries)
@@ -108,28 +115,35 @@ void auth_cache_put(auth_cache *c, const char *token, const Rcycle__Users__User 
     auth_entry *e = calloc(1, sizeof *e);
     if (e == NULL)
         abort();
-    token_hash_hex(token, e->token_hash);
+    memcpy(e->token_hash, hash, sizeof e->token_hash);
     e->expires_ms = now_ms + AUTH_CACHE_TTL_MS;
-    e->user_len = rcycle__users__user__get_packed_size(user);
-    e->user = malloc(e->user_len ? e->user_len : 1);
-    if (e->user == NULL)
-        abort();
-    rcycle__users__user__pack(user, e->user);
+    if (user != NULL) {
+        e->user_len = rcycle__users__user__get_packed_size(user);
+        e->user = malloc(e->user_len ? e->user_len : 1);
+        if (e->user == NULL)
+            abort();
+        rcycle__users__user__pack(user, e->user);
+    }
     size_t b = bucket_of(e->token_hash);
     e->next = c->buckets[b];
     c->buckets[b] = e;
     c->count++;
 }
 
-void auth_cache_forget(auth_cache *c, const char *token)
+void auth_cache_put(auth_cache *c, const char *token, const Rcycle__Users__User *user,
+                    int64_t now_ms)
 {
     char hash[TOKEN_HASH_LEN + 1];
     token_hash_hex(token, hash);
-    auth_entry **link = find_link(c, hash);
-    auth_entry *e = *link;
-    if (e != NULL) {
-        *link = e->next;
-        free_entry(e);
-        c->count--;
-    }
+    auth_entry *e = *find_link(c, hash);
+    if (e != NULL && e->user == NULL && e->expires_ms > now_ms)
+        return;
+    store(c, hash, user, now_ms);
+}
+
+void auth_cache_forget(auth_cache *c, const char *token, int64_t now_ms)
+{
+    char hash[TOKEN_HASH_LEN + 1];
+    token_hash_hex(token, hash);
+    store(c, hash, NULL, now_ms);
 }

@@ -21,10 +21,14 @@ void auth_cache_destroy(auth_cache *c);
  * rcycle__users__user__free_unpacked), or NULL when absent or stale. */
 Rcycle__Users__User *auth_cache_get(auth_cache *c, const char *token, int64_t now_ms);
 
-/* Remembers user for token until now_ms + AUTH_CACHE_TTL_MS. */
+/* Remembers user for token until now_ms + AUTH_CACHE_TTL_MS, unless the
+ * token was forgotten within that time. */
 void auth_cache_put(auth_cache *c, const char *token, const Rcycle__Users__User *user,
                     int64_t now_ms);
 
-void auth_cache_forget(auth_cache *c, const char *token);
+/* Forgets token (a logout) and refuses to remember it again for
+ * AUTH_CACHE_TTL_MS: an Authenticate answered before the logout may still be
+ * on its way back, and must not bring the session back to life. */
+void auth_cache_forget(auth_cache *c, const char *token, int64_t now_ms);
 
 #endif

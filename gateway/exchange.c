@@ -209,6 +209,7 @@ void gw_on_rpc_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messag
         rpc_done_msg *msg = H2O_STRUCT_FROM_MEMBER(rpc_done_msg, super.link, messages->next);
         h2o_linklist_unlink(&msg->super.link);
         gw_exchange *ex = msg->ex;
+        ex->gw->inflight--;
         ex->pending--;
         if (ex->req == NULL) {
             if (ex->pending == 0)
@@ -236,14 +237,17 @@ void gw_call(gw_exchange *ex, rpc_client *client, const char *method,
         .caller = ex->user ? &ex->caller : NULL,
         .deadline_ms = ex->deadline_ms,
     };
-    ex->pending++;
-    rc_status st = rpc_call_async(client, method, request, &opts, on_rpc_reply, msg);
+    rc_status st = ex->gw->stopping
+                       ? RC_UNAVAILABLE
+                       : rpc_call_async(client, method, request, &opts, on_rpc_reply, msg);
     if (st != RC_OK) {
-        ex->pending--;
         free(msg);
         rpc_reply failed = {.code = st};
         fn(ex, &failed);
+        return;
     }
+    ex->pending++;
+    ex->gw->inflight++;
 }
 
 /* ---- the entry point ---- */

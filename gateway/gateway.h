@@ -39,6 +39,10 @@ typedef struct gateway {
     rpc_client *claims;
     auth_cache *auth;
     int cookie_secure;
+    /* RPCs whose completion has not reached the loop yet; the queue may go
+     * only once this is 0. */
+    int inflight;
+    int stopping; /* set at shutdown: no new RPC is started */
 } gateway;
 
 /* The h2o handler of the API paths: knows its gateway. */

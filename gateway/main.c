@@ -112,15 +112,22 @@ static void setup_http(gateway *gw, const char *ui_dir)
     h2o_multithread_register_receiver(gw->queue, &gw->rpc_done, gw_on_rpc_done);
 }
 
+/* How long shutdown waits for the RPCs in flight to come back. */
+#define DRAIN_MAX_MS 5000
+
 static void teardown(gateway *gw, h2o_socket_t *listener)
 {
+    gw->stopping = 1;
     if (listener != NULL)
         h2o_socket_close(listener);
-    /* Closing the clients completes every call in flight; their replies are
-     * drained from the queue before it goes. */
+    /* Closing the clients makes every call in flight complete (as
+     * UNAVAILABLE) on an nng thread, some time later; their completions are
+     * drained from the queue before it is destroyed. */
     rpc_client_close(gw->users);
     rpc_client_close(gw->listings);
     rpc_client_close(gw->claims);
+    for (int waited = 0; gw->inflight > 0 && waited < DRAIN_MAX_MS; waited += 10)
+        h2o_evloop_run(gw->ctx.loop, 10);
     h2o_evloop_run(gw->ctx.loop, 0);
     h2o_multithread_unregister_receiver(gw->queue, &gw->rpc_done);
     h2o_multithread_destroy_queue(gw->queue);

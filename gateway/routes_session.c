@@ -60,7 +60,7 @@ void route_logout(gw_exchange *ex)
 {
     /* Forget the session here first: on this gateway it stops working at
      * once, whatever svc-users answers. */
-    auth_cache_forget(ex->gw->auth, ex->token);
+    auth_cache_forget(ex->gw->auth, ex->token, rpc_now_ms());
     Rcycle__Users__LogoutRequest req = RCYCLE__USERS__LOGOUT_REQUEST__INIT;
     req.token = ex->token;
     gw_call(ex, ex->gw->users, "Logout", &req.base, on_logout);

@@ -45,8 +45,25 @@ static void forget_is_immediate(void **state)
     token_generate(token);
     Rcycle__Users__User u = sample_user();
     auth_cache_put(c, token, &u, 0);
-    auth_cache_forget(c, token);
+    auth_cache_forget(c, token, 0);
     assert_null(auth_cache_get(c, token, 1));
+    auth_cache_destroy(c);
+}
+
+static void late_authentication_cannot_revive_a_forgotten_token(void **state)
+{
+    (void)state;
+    auth_cache *c = auth_cache_create(16);
+    char token[TOKEN_TEXT_LEN + 1];
+    token_generate(token);
+    Rcycle__Users__User u = sample_user();
+    auth_cache_forget(c, token, 1000);
+    auth_cache_put(c, token, &u, 1000 + AUTH_CACHE_TTL_MS - 1);
+    assert_null(auth_cache_get(c, token, 1000 + AUTH_CACHE_TTL_MS - 1));
+    auth_cache_put(c, token, &u, 1000 + AUTH_CACHE_TTL_MS);
+    Rcycle__Users__User *got = auth_cache_get(c, token, 1000 + AUTH_CACHE_TTL_MS + 1);
+    assert_non_null(got);
+    rcycle__users__user__free_unpacked(got, NULL);
     auth_cache_destroy(c);
 }
 
@@ -71,6 +88,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hit_within_ttl_miss_after),
         cmocka_unit_test(forget_is_immediate),
+        cmocka_unit_test(late_authentication_cannot_revive_a_forgotten_token),
         cmocka_unit_test(stays_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
