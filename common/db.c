@@ -108,10 +108,10 @@ static int ensure_connected(db_pool *p, db_conn *c)
      * use "$n IS NULL OR ..." filters, whose generic plans cannot use the
      * indexes that serve them. */
     const char *keys[] = {"connect_timeout", "options", "application_name", "dbname", NULL};
-    const char *vals[] = {
-        "3",
-        "-c statement_timeout=" DB_STATEMENT_TIMEOUT_MS " -c plan_cache_mode=force_custom_plan",
-        p->application_name, p->url, NULL};
+    const char *vals[] = {"3",
+                          "-c statement_timeout=" DB_STATEMENT_TIMEOUT_MS
+                          " -c plan_cache_mode=force_custom_plan",
+                          p->application_name, p->url, NULL};
     c->pg = PQconnectdbParams(keys, vals, 1);
     if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
         /* PQerrorMessage may name the host; it goes to the log only. */

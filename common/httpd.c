@@ -45,8 +45,8 @@ rc_status httpd_listen(h2o_accept_ctx_t *accept_ctx, const char *host, int port,
         log_error(NULL, "cannot listen on %s:%d", host, port);
         return RC_UNAVAILABLE;
     }
-    h2o_socket_t *sock = h2o_evloop_socket_create(accept_ctx->ctx->loop, fd,
-                                                  H2O_SOCKET_FLAG_DONT_READ);
+    h2o_socket_t *sock =
+        h2o_evloop_socket_create(accept_ctx->ctx->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     sock->data = accept_ctx;
     h2o_socket_read_start(sock, on_accept);
     *listener = sock;

@@ -49,13 +49,13 @@ void rpc_reply_free(rpc_reply *reply);
 
 typedef struct rpc_request {
     const char *method;
-    const char *request_id;        /* never NULL; "" when the caller gave none */
-    int64_t deadline_ms;           /* absolute, epoch ms; 0 = none */
-    const Rcycle__Caller *caller;  /* never NULL; empty when anonymous */
+    const char *request_id;       /* never NULL; "" when the caller gave none */
+    int64_t deadline_ms;          /* absolute, epoch ms; 0 = none */
+    const Rcycle__Caller *caller; /* never NULL; empty when anonymous */
     const uint8_t *payload;
     size_t payload_len;
-    db_conn *db;                   /* borrowed for this request; never NULL */
-    void *service;                 /* the state given to rpc_server_start */
+    db_conn *db;   /* borrowed for this request; never NULL */
+    void *service; /* the state given to rpc_server_start */
 } rpc_request;
 
 typedef void (*rpc_handler_fn)(const rpc_request *req, rpc_reply *reply);

@@ -220,8 +220,8 @@ rc_status rpc_call_async(rpc_client *c, const char *method, const ProtobufCMessa
         return RC_INTERNAL;
     }
     nng_ctx_set_ms(call->ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-    nng_aio_set_timeout(call->aio, left < RPC_CONNECT_WAIT_MS ? (nng_duration)left
-                                                               : RPC_CONNECT_WAIT_MS);
+    nng_aio_set_timeout(call->aio,
+                        left < RPC_CONNECT_WAIT_MS ? (nng_duration)left : RPC_CONNECT_WAIT_MS);
     nng_aio_set_msg(call->aio, msg);
     nng_ctx_send(call->ctx, call->aio);
     return RC_OK;

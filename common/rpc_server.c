@@ -143,8 +143,7 @@ static nng_msg *serve_message(rpc_server *s, nng_msg *in)
                  reply.message ? reply.message : "");
     else
         log_debug(request_id, "rpc %s -> %s", method, rc_status_name(reply.code));
-    metrics_observe_rpc("server", method, rc_status_name(reply.code),
-                        metrics_clock() - started);
+    metrics_observe_rpc("server", method, rc_status_name(reply.code), metrics_clock() - started);
     nng_msg *out = encode_reply(&reply);
     rpc_reply_clear(&reply);
     if (env != NULL)

@@ -96,8 +96,8 @@ int service_main(const service_def *def)
     block_stop_signals(&stop_signals);
 
     service_env env = {.pool = db_pool_create(cfg.database_url, def->name, cfg.workers + 2)};
-    metrics_gauge("rcycle_db_pool_connections", "Database connections by state", "state",
-                  "in_use", pool_in_use, env.pool);
+    metrics_gauge("rcycle_db_pool_connections", "Database connections by state", "state", "in_use",
+                  pool_in_use, env.pool);
     metrics_gauge("rcycle_db_pool_connections", "Database connections by state", "state", "idle",
                   pool_idle, env.pool);
 

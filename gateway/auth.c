@@ -10,8 +10,8 @@
 
 #include "auth.h"
 
-#define SESSION_COOKIE     "rcycle_session"
-#define SESSION_MAX_AGE_S  43200
+#define SESSION_COOKIE    "rcycle_session"
+#define SESSION_MAX_AGE_S 43200
 
 static int copy_token(gw_exchange *ex, const char *s, size_t len)
 {

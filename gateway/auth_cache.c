@@ -68,7 +68,8 @@ static size_t bucket_of(const char *token_hash)
     /* The key is already a uniform hash; its first hex digits will do. */
     size_t h = 0;
     for (int i = 0; i < 8; i++)
-        h = h * 16 + (size_t)(token_hash[i] <= '9' ? token_hash[i] - '0' : token_hash[i] - 'a' + 10);
+        h = h * 16 +
+            (size_t)(token_hash[i] <= '9' ? token_hash[i] - '0' : token_hash[i] - 'a' + 10);
     return h % AUTH_CACHE_BUCKETS;
 }
 
@@ -98,8 +99,7 @@ Rcycle__Users__User *auth_cache_get(auth_cache *c, const char *token, int64_t no
 }
 
 /* Adds an entry for hash, replacing any; user NULL makes a tombstone. */
-static void store(auth_cache *c, const char *hash, const Rcycle__Users__User *user,
-                  int64_t now_ms)
+static void store(auth_cache *c, const char *hash, const Rcycle__Users__User *user, int64_t now_ms)
 {
     auth_entry **link = find_link(c, hash);
     if (*link != NULL) {

@@ -165,7 +165,8 @@ void gw_add_header(gw_exchange *ex, const char *name, const char *value)
 ProtobufCMessage *gw_unpack_reply(gw_exchange *ex, const rpc_reply *reply,
                                   const ProtobufCMessageDescriptor *desc)
 {
-    ProtobufCMessage *msg = protobuf_c_message_unpack(desc, NULL, reply->payload_len, reply->payload);
+    ProtobufCMessage *msg =
+        protobuf_c_message_unpack(desc, NULL, reply->payload_len, reply->payload);
     if (msg == NULL) {
         log_error(ex->request_id, "malformed %s from a service", desc->name);
         gw_respond_error(ex, RC_INTERNAL, "internal error");

@@ -61,14 +61,14 @@ struct gw_exchange {
     gateway *gw;
     h2o_req_t *req; /* NULL once the client has gone */
     const gw_route *route;
-    int pending;    /* RPCs in flight */
+    int pending; /* RPCs in flight */
     int responded;
     char request_id[65];
     double started; /* metrics_clock() */
     int64_t deadline_ms;
-    int64_t id;     /* the path's {id}, when the route has one */
+    int64_t id; /* the path's {id}, when the route has one */
     gw_query query;
-    json_t *body;   /* the JSON object body, for ROUTE_BODY routes */
+    json_t *body; /* the JSON object body, for ROUTE_BODY routes */
     int has_token;
     int token_from_cookie;
     char token[TOKEN_TEXT_LEN + 1];

@@ -28,8 +28,7 @@ static size_t segment_len(const char *s, size_t left)
 typedef enum { PATH_NO, PATH_YES, PATH_BAD_ID } path_match;
 
 /* Matches path against pattern, segment by segment. */
-static path_match match_path(const char *pattern, const char *path, size_t path_len,
-                             int64_t *id)
+static path_match match_path(const char *pattern, const char *path, size_t path_len, int64_t *id)
 {
     size_t plen = strlen(pattern);
     size_t pi = 0, si = 0;

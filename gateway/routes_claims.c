@@ -15,8 +15,8 @@ static void on_claim(gw_exchange *ex, rpc_reply *reply, int status)
         gw_respond_reply_error(ex, reply);
         return;
     }
-    Rcycle__Claims__Claim *c = (Rcycle__Claims__Claim *)gw_unpack_reply(
-        ex, reply, &rcycle__claims__claim__descriptor);
+    Rcycle__Claims__Claim *c =
+        (Rcycle__Claims__Claim *)gw_unpack_reply(ex, reply, &rcycle__claims__claim__descriptor);
     if (c == NULL)
         return;
     json_t *body = json_from_claim(c);

@@ -14,8 +14,8 @@ static void on_login(gw_exchange *ex, rpc_reply *reply)
         gw_respond_reply_error(ex, reply);
         return;
     }
-    Rcycle__Users__LoginReply *r =
-        (Rcycle__Users__LoginReply *)gw_unpack_reply(ex, reply, &rcycle__users__login_reply__descriptor);
+    Rcycle__Users__LoginReply *r = (Rcycle__Users__LoginReply *)gw_unpack_reply(
+        ex, reply, &rcycle__users__login_reply__descriptor);
     if (r == NULL)
         return;
     char csrf[TOKEN_TEXT_LEN + 1];

@@ -21,11 +21,16 @@ static h2o_iovec_t cache_name = {H2O_STRLIT("cache-control")};
     {H2O_HEADERS_CMD_SET,                                                                          \
      &csp_name,                                                                                    \
      {H2O_STRLIT("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
-                 "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "   \
+                 "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "    \
                  "frame-ancestors 'none'")}},                                                      \
         {H2O_HEADERS_CMD_SET, &nosniff_name, {H2O_STRLIT("nosniff")}},                             \
         {H2O_HEADERS_CMD_SET, &referrer_name, {H2O_STRLIT("no-referrer")}},                        \
-        {H2O_HEADERS_CMD_SET, &frame_name, {H2O_STRLIT("DENY")}}
+    {                                                                                              \
+        H2O_HEADERS_CMD_SET, &frame_name,                                                          \
+        {                                                                                          \
+            H2O_STRLIT("DENY")                                                                     \
+        }                                                                                          \
+    }
 
 /* h2o keeps pointers to these lists, so they are static. */
 static h2o_headers_command_t security_headers[] = {
@@ -58,9 +63,8 @@ h2o_pathconf_t *gw_register_ui(h2o_hostconf_t *host, const char *ui_dir)
     h2o_mimemap_define_mimetype(types, "svg", "image/svg+xml; charset=utf-8", NULL);
     h2o_file_register(pathconf, ui_dir, index_files, types, 0);
     h2o_mem_release_shared(types);
-    h2o_compress_args_t gzip = {.min_size = GZIP_MIN_BYTES,
-                                .gzip = {.quality = GZIP_QUALITY},
-                                .brotli = {.quality = -1}};
+    h2o_compress_args_t gzip = {
+        .min_size = GZIP_MIN_BYTES, .gzip = {.quality = GZIP_QUALITY}, .brotli = {.quality = -1}};
     h2o_compress_register(pathconf, &gzip);
     h2o_headers_register(pathconf, page_headers);
     return pathconf;

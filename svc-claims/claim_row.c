@@ -106,8 +106,8 @@ void listings_call(claims_service *svc, const char *method, const ProtobufCMessa
 }
 
 void listings_reserve(claims_service *svc, int64_t listing_id, int64_t claim_id,
-                      const char *department, const Rcycle__Caller *caller,
-                      const char *request_id, rpc_reply *reply)
+                      const char *department, const Rcycle__Caller *caller, const char *request_id,
+                      rpc_reply *reply)
 {
     Rcycle__Listings__ReserveRequest r = RCYCLE__LISTINGS__RESERVE_REQUEST__INIT;
     r.listing_id = listing_id;

@@ -37,10 +37,10 @@ typedef struct claim_row {
 /* The select list every query that returns a claim uses; claim_from_row
  * reads it. */
 #define CLAIM_COLUMNS                                                                              \
-    "id, listing_id, listing_title, serial_number, category, requesting_department, "             \
-    "justification, status, requested_by, claims.rfc3339(requested_at), "                         \
-    "claims.rfc3339(owner_approved_at), owner_approved_by, "                                      \
-    "claims.rfc3339(security_approved_at), security_approved_by, claims.rfc3339(denied_at), "     \
+    "id, listing_id, listing_title, serial_number, category, requesting_department, "              \
+    "justification, status, requested_by, claims.rfc3339(requested_at), "                          \
+    "claims.rfc3339(owner_approved_at), owner_approved_by, "                                       \
+    "claims.rfc3339(security_approved_at), security_approved_by, claims.rfc3339(denied_at), "      \
     "denied_by, denial_reason, owner_department, listing_sync"
 #define CLAIM_NCOLUMNS 19
 
@@ -63,8 +63,8 @@ void listings_call(claims_service *svc, const char *method, const ProtobufCMessa
 
 /* The three listing steps of a claim; each is idempotent for a claim id. */
 void listings_reserve(claims_service *svc, int64_t listing_id, int64_t claim_id,
-                      const char *department, const Rcycle__Caller *caller,
-                      const char *request_id, rpc_reply *reply);
+                      const char *department, const Rcycle__Caller *caller, const char *request_id,
+                      rpc_reply *reply);
 void listings_release(claims_service *svc, int64_t listing_id, int64_t claim_id,
                       const char *request_id, rpc_reply *reply);
 void listings_transfer(claims_service *svc, int64_t listing_id, int64_t claim_id,

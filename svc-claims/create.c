@@ -130,9 +130,9 @@ static rc_status insert_reserving(const rpc_request *req,
     snprintf(listing_id, sizeof listing_id, "%lld", (long long)l->id);
     snprintf(user_id, sizeof user_id, "%lld", (long long)req->caller->user_id);
     const char *params[] = {
-        listing_id,       l->title,          l->serial_number,
-        l->category,      l->department,     req->caller->department,
-        r->justification, user_id,           req->caller->email ? req->caller->email : "",
+        listing_id,       l->title,      l->serial_number,
+        l->category,      l->department, req->caller->department,
+        r->justification, user_id,       req->caller->email ? req->caller->email : "",
     };
     PGresult *res = NULL;
     rc_status st = db_exec(req->db, &insert_claim, params, req->request_id, &res);
@@ -199,8 +199,9 @@ static void finish_reservation(const rpc_request *req, int64_t claim_id, const r
 
 void claims_create(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Claims__CreateClaimRequest *r = (Rcycle__Claims__CreateClaimRequest *)rpc_unpack_request(
-        req, &rcycle__claims__create_claim_request__descriptor, reply);
+    Rcycle__Claims__CreateClaimRequest *r =
+        (Rcycle__Claims__CreateClaimRequest *)rpc_unpack_request(
+            req, &rcycle__claims__create_claim_request__descriptor, reply);
     if (r == NULL)
         return;
     Rcycle__Listings__Listing *l = NULL;

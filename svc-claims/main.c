@@ -12,14 +12,10 @@
 #define LISTINGS_DIALERS 4
 
 static const rpc_method claims_methods[] = {
-    {"CreateClaim", claims_create},
-    {"ListClaims", claims_list},
-    {"GetClaim", claims_get},
-    {"ListEvents", claims_list_events},
-    {"ApproveClaim", claims_approve},
-    {"DenyClaim", claims_deny},
-    {"WithdrawClaim", claims_withdraw},
-    {NULL, NULL},
+    {"CreateClaim", claims_create},     {"ListClaims", claims_list},
+    {"GetClaim", claims_get},           {"ListEvents", claims_list_events},
+    {"ApproveClaim", claims_approve},   {"DenyClaim", claims_deny},
+    {"WithdrawClaim", claims_withdraw}, {NULL, NULL},
 };
 
 static int claims_init(service_env *env, void **state)

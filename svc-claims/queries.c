@@ -87,13 +87,14 @@ static int build_filter(const rpc_request *req, const Rcycle__Claims__ListClaims
         f->params[1] = caller->department;
     } else if (strcmp(scope, "review") == 0) {
         if (!rpc_caller_has_role(caller, "security")) {
-            rpc_reply_error(reply, RC_PERMISSION_DENIED, "the review queue is for security reviewers");
+            rpc_reply_error(reply, RC_PERMISSION_DENIED,
+                            "the review queue is for security reviewers");
             return -1;
         }
         /* The queue is pending_security; another status filters it down to
          * nothing, which a status no claim has expresses. */
-        status = status == NULL || strcmp(status, "pending_security") == 0 ? "pending_security"
-                                                                           : "none";
+        status =
+            status == NULL || strcmp(status, "pending_security") == 0 ? "pending_security" : "none";
     } else {
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "scope must be mine, incoming or review");
         return -1;

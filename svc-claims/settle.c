@@ -52,6 +52,22 @@ static const db_stmt unsettled = {
     2,
 };
 
+/* One settler at a time across every replica: the steps of one claim are
+ * several RPCs and statements apart, and two settlers interleaving them
+ * could confirm and release the same reservation. A session lock, so a
+ * replica that dies frees it with its connection. */
+static const db_stmt try_settler_lock = {
+    "claims_settler_try_lock",
+    "SELECT pg_try_advisory_lock(hashtext('rcycle.claims.settler'))",
+    0,
+};
+
+static const db_stmt settler_unlock = {
+    "claims_settler_unlock",
+    "SELECT pg_advisory_unlock(hashtext('rcycle.claims.settler'))",
+    0,
+};
+
 static const db_stmt read_cursor = {
     "claims_feed_cursor",
     "SELECT last_event_id FROM claims.feed_cursor WHERE feed = 'listings' FOR UPDATE",
@@ -235,6 +251,15 @@ static void follow_listing_feed(claims_service *svc, db_conn *db)
         rcycle__listings__list_listing_events_reply__free_unpacked(r, NULL);
 }
 
+/* Runs a one-boolean statement; 1 when it answered true. */
+static int run_flag(db_conn *db, const db_stmt *stmt)
+{
+    PGresult *res = NULL;
+    int yes = db_exec(db, stmt, NULL, NULL, &res) == RC_OK && db_bool(res, 0, 0);
+    PQclear(res);
+    return yes;
+}
+
 /* Waits up to ms or until stopped; returns 1 when stopping. */
 static int nap(claims_service *svc, int ms)
 {
@@ -261,8 +286,11 @@ static void *settler_main(void *arg)
         db_conn *db = db_acquire(svc->pool, SETTLE_PERIOD_MS);
         if (db == NULL)
             continue;
-        follow_listing_feed(svc, db);
-        settle_owed_steps(svc, db);
+        if (run_flag(db, &try_settler_lock)) {
+            follow_listing_feed(svc, db);
+            settle_owed_steps(svc, db);
+            run_flag(db, &settler_unlock);
+        }
         db_release(svc->pool, db);
     }
     return NULL;

@@ -55,4 +55,3 @@ void user_from_row(user_row *user, const PGresult *res, int row)
             user->roles[user->msg.n_roles++] = (char *)user_role_names[i];
     user->msg.roles = user->roles;
 }
-

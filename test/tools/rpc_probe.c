@@ -38,8 +38,8 @@ static void probe(nng_socket sock, const char *name, const uint8_t *bytes, size_
 }
 
 /* Packs an envelope for method with payload into buf; returns its length. */
-static size_t envelope(const char *method, const uint8_t *payload, size_t payload_len,
-                       uint8_t *buf, size_t cap)
+static size_t envelope(const char *method, const uint8_t *payload, size_t payload_len, uint8_t *buf,
+                       size_t cap)
 {
     Rcycle__Envelope env = RCYCLE__ENVELOPE__INIT;
     env.method = (char *)method;

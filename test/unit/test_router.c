@@ -110,7 +110,8 @@ int main(void)
         cmocka_unit_test(extracts_id),
         cmocka_unit_test(bad_ids_are_400),
         cmocka_unit_test(unknown_path_and_method),
-        cmocka_unit_test(lists_allowed_methods), cmocka_unit_test(parse_id_limits),
+        cmocka_unit_test(lists_allowed_methods),
+        cmocka_unit_test(parse_id_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
