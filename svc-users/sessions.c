@@ -39,6 +39,16 @@ static const db_stmt record_failure_stmt = {
     .nparams = 1,
 };
 
+/* Serialises the logins of one email, for the length of a transaction:
+ * counting failures, checking the password and recording a failure must not
+ * interleave, or a burst of guesses would all see the count below the
+ * limit. Other emails are not held up. */
+static const db_stmt lock_email_stmt = {
+    .name = "users_lock_login_email",
+    .sql = "SELECT pg_advisory_xact_lock(hashtext(lower($1)))",
+    .nparams = 1,
+};
+
 static const db_stmt find_account_stmt = {
     .name = "users_find_account_by_email",
     .sql = "SELECT " USER_COLUMNS ", a.password_hash FROM users.accounts a"
@@ -163,7 +173,8 @@ static void start_session(const rpc_request *req, const PGresult *account, rpc_r
     PQclear(res);
 }
 
-static void login(const rpc_request *req, const Rcycle__Users__LoginRequest *in, rpc_reply *reply)
+static void login_locked(const rpc_request *req, const Rcycle__Users__LoginRequest *in,
+                         rpc_reply *reply)
 {
     const char *params[] = {in->email};
     long failures;
@@ -195,6 +206,25 @@ static void login(const rpc_request *req, const Rcycle__Users__LoginRequest *in,
     else
         rpc_reply_error(reply, RC_UNAUTHENTICATED, "%s", invalid_login);
     PQclear(account);
+}
+
+/* One transaction per login, holding the email's lock (lock_email_stmt). */
+static void login(const rpc_request *req, const Rcycle__Users__LoginRequest *in, rpc_reply *reply)
+{
+    const char *params[] = {in->email};
+    PGresult *res = NULL;
+    rc_status rc = db_command(req->db, "BEGIN", req->request_id);
+    if (rc == RC_OK)
+        rc = db_exec(req->db, &lock_email_stmt, params, req->request_id, &res);
+    PQclear(res);
+    if (rc != RC_OK) {
+        rpc_reply_db_error(reply, rc);
+        return;
+    }
+    login_locked(req, in, reply);
+    rc = db_command(req->db, "COMMIT", req->request_id);
+    if (rc != RC_OK)
+        rpc_reply_db_error(reply, rc);
 }
 
 void users_login(const rpc_request *req, rpc_reply *reply)

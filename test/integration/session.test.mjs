@@ -283,6 +283,18 @@ describe('login rate limit: more than 10 failures for one e-mail in 15 minutes g
     const other = await api('POST', '/api/session', { body: { email: `other-${uniqueSuffix()}@example.invalid`, password: 'wrong' } });
     assertError(other, 401, 'UNAUTHENTICATED');
   });
+
+  test('a burst of concurrent wrong passwords cannot get past the limit', async () => {
+    const email = `burst-${uniqueSuffix()}@example.invalid`;
+    for (let i = 1; i <= 9; i++) {
+      const res = await api('POST', '/api/session', { body: { email, password: `wrong-${i}` } });
+      assert.equal(res.status, 401, `attempt ${i} must be 401: ${describeRes(res)}`);
+    }
+    const burst = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+      api('POST', '/api/session', { body: { email, password: `burst-${i}` } })));
+    const statuses = burst.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [401, 429, 429, 429, 429, 429], 'only the 10th failure is checked');
+  });
 });
 
 describe('X-Request-Id', () => {
