@@ -28,7 +28,9 @@ DATA_DIR=${RCYCLE_DATA_DIR:-$ROOT/.data}
 [[ $DATA_DIR == /* ]] || DATA_DIR=$ROOT/$DATA_DIR
 PG_OS_USER=postgres
 DB_NAME=rcycle
-PORT_RANGE_START=55432 # first candidate port; a per-directory hash spreads clusters
+# Below the kernel's ephemeral range (32768-60999), so that no outgoing
+# connection can hold the port PostgreSQL is about to bind.
+PORT_RANGE_START=25432 # first candidate port; a per-directory hash spreads clusters
 PORT_RANGE_SIZE=2000
 
 die() {
