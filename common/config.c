@@ -16,8 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libpq-fe.h>
-
 /* Longest part of a bad value quoted in an error message. */
 #define QUOTED_VALUE_MAX 64
 
@@ -112,18 +110,6 @@ int config_check_nng_url(const char *s)
     return -1;
 }
 
-/* libpq's own parser is the judge: it takes exactly the URIs and key=value
- * strings that PQconnectdb would, and refuses a bare word, another scheme or
- * an unknown option. */
-static int check_database_url(const char *s)
-{
-    PQconninfoOption *options = PQconninfoParse(s, NULL);
-    if (!options)
-        return -1;
-    PQconninfoFree(options);
-    return 0;
-}
-
 /* ---- readers ---- */
 
 /* Copies value into out in double quotes, with non-printable bytes shown as
@@ -206,19 +192,6 @@ int config_nng_url(const char *var, const char *def, const char **out, char err[
     const char *value = config_string(var, NULL);
     if (value && config_check_nng_url(value) != 0)
         return bad_value(var, value, "an nng URL (tcp://host:port or ipc:///path)", err);
-    *out = value ? value : def;
-    return 0;
-}
-
-int config_database_url(const char *var, const char *def, const char **out,
-                        char err[CONFIG_ERR_LEN])
-{
-    const char *value = config_string(var, NULL);
-    if (value && check_database_url(value) != 0) {
-        snprintf(err, CONFIG_ERR_LEN,
-                 "%s: not a PostgreSQL URL (postgres://... or postgresql://... or key=value)", var);
-        return -1;
-    }
     *out = value ? value : def;
     return 0;
 }

@@ -26,11 +26,6 @@ int config_bool(const char *var, int def, int *out, char err[CONFIG_ERR_LEN]);
 /* An nng URL with a transport this system uses (tcp://host:port, ipc://path). */
 int config_nng_url(const char *var, const char *def, const char **out, char err[CONFIG_ERR_LEN]);
 
-/* A PostgreSQL URL (postgres:// or postgresql://) or key=value string. The
- * value may hold a password, so err names the variable only. */
-int config_database_url(const char *var, const char *def, const char **out,
-                        char err[CONFIG_ERR_LEN]);
-
 /* The pure checks behind the readers, for tests. Return 0 when valid. */
 int config_parse_int(const char *s, long min, long max, long *out);
 int config_check_nng_url(const char *s);

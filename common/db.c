@@ -6,6 +6,8 @@
  * has prepared; a reconnect forgets them and they are prepared again on
  * their next use. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,4 +332,54 @@ void db_pool_counts(db_pool *p, int *in_use, int *idle)
         if (!p->conns[i].in_use && p->conns[i].pg != NULL)
             (*idle)++;
     pthread_mutex_unlock(&p->mu);
+}
+
+int db_config_url(const char *var, const char *def, const char **out, char err[CONFIG_ERR_LEN])
+{
+    const char *value = config_string(var, NULL);
+    /* libpq's own parser is the judge: it takes exactly the URIs and
+     * key=value strings that PQconnectdb would, and refuses a bare word,
+     * another scheme or an unknown option. */
+    PQconninfoOption *options = value ? PQconninfoParse(value, NULL) : NULL;
+    if (value && options == NULL) {
+        snprintf(err, CONFIG_ERR_LEN,
+                 "%s: not a PostgreSQL URL (postgres://... or postgresql://... or key=value)", var);
+        return -1;
+    }
+    PQconninfoFree(options);
+    *out = value ? value : def;
+    return 0;
+}
+
+const char *db_param_int64(char buf[DB_INT64_LEN], int64_t v)
+{
+    snprintf(buf, DB_INT64_LEN, "%" PRId64, v);
+    return buf;
+}
+
+rc_status db_map_rows(const PGresult *res, size_t item_size, db_row_fill fill, db_rows *out)
+{
+    size_t n = (size_t)PQntuples(res);
+    /* calloc(0) may return NULL; an empty result still needs its arrays. */
+    char *items = calloc(n ? n : 1, item_size);
+    void **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    if (items == NULL || ptrs == NULL) {
+        free(items);
+        free(ptrs);
+        *out = (db_rows){0};
+        return RC_INTERNAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        fill(res, (int)i, items + i * item_size);
+        ptrs[i] = items + i * item_size;
+    }
+    *out = (db_rows){.items = items, .ptrs = ptrs, .n = n};
+    return RC_OK;
+}
+
+void db_rows_free(db_rows *rows)
+{
+    free(rows->items);
+    free(rows->ptrs);
+    *rows = (db_rows){0};
 }

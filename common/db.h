@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 
+#include "config.h"
 #include "status.h"
 
 typedef struct db_pool db_pool;
@@ -23,6 +24,11 @@ typedef struct db_stmt {
     const char *sql;
     int nparams;
 } db_stmt;
+
+/* Reads a PostgreSQL URL (postgres:// or postgresql://) or key=value string
+ * from var, as config.h's readers do. The value may hold a password, so err
+ * names the variable only. */
+int db_config_url(const char *var, const char *def, const char **out, char err[CONFIG_ERR_LEN]);
 
 /* Creates a pool of at most size connections to url, opened on demand; it
  * never fails because the database is down. The pool copies url. */
@@ -53,6 +59,33 @@ rc_status db_command(db_conn *conn, const char *sql, const char *request_id);
 char *db_text(const PGresult *res, int row, int col);
 int64_t db_int64(const PGresult *res, int row, int col);
 int db_bool(const PGresult *res, int row, int col);
+
+/* ---- parameters and rows ---- */
+
+/* Room for an int64 as decimal text, sign and NUL included. */
+#define DB_INT64_LEN 21
+
+/* Writes v into buf as a statement parameter (text format) and returns buf. */
+const char *db_param_int64(char buf[DB_INT64_LEN], int64_t v);
+
+/* Fills item from row of res. Strings it stores point into res. */
+typedef void (*db_row_fill)(const PGresult *res, int row, void *item);
+
+/* The rows of a result as messages: items holds n items of one size, and
+ * ptrs points at each, the shape of a protobuf-c repeated message field
+ * (which is why each item must begin with its message). Owns both arrays;
+ * the strings in the items still belong to the result, so the rows must not
+ * outlive it. */
+typedef struct db_rows {
+    void *items;
+    void **ptrs;
+    size_t n;
+} db_rows;
+
+/* Maps every row of res through fill into out. Out of memory is the one
+ * failure: RC_INTERNAL, with nothing allocated. */
+rc_status db_map_rows(const PGresult *res, size_t item_size, db_row_fill fill, db_rows *out);
+void db_rows_free(db_rows *rows);
 
 /* The SQLSTATE of the last failed db_exec on conn ("" if none). */
 const char *db_last_sqlstate(const db_conn *conn);

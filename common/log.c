@@ -10,6 +10,7 @@
  * '?'). The whole line, newline included, goes out in one write under the
  * stdio lock, so lines from different threads never interleave. */
 #include "log.h"
+#include "text.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -32,56 +33,19 @@ static atomic_int min_level = LOG_INFO;
 static pthread_mutex_t process_lock = PTHREAD_MUTEX_INITIALIZER;
 static char process_name[PROCESS_NAME_MAX] = "rcycle";
 
-/* Length of the well-formed UTF-8 sequence at p (Unicode table 3-7: no
- * overlong forms, no surrogates, nothing above U+10FFFF), or 0. */
-static size_t utf8_sequence_len(const unsigned char *p)
-{
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-
-    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-    size_t len;
-    if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else {
-        return 0;
-    }
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    /* A NUL terminator fails this test, so a cut-off sequence at the end
-     * of the string is never read past. */
-    for (size_t i = 2; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    }
-    return len;
-}
-
 /* Replaces, in place, every byte that does not start or belong to a
  * well-formed UTF-8 sequence with '?'. */
 static void make_utf8(char *s)
 {
-    unsigned char *p = (unsigned char *)s;
-    while (*p) {
-        size_t len = utf8_sequence_len(p);
+    size_t left = strlen(s);
+    while (left > 0) {
+        size_t len = text_utf8_seq_len(s, left);
         if (len == 0) {
-            *p++ = '?';
-        } else {
-            p += len;
+            *s = '?';
+            len = 1;
         }
+        s += len;
+        left -= len;
     }
 }
 

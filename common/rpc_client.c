@@ -12,7 +12,6 @@
  * means the service is unreachable: UNAVAILABLE) and the receive whatever is
  * left of the call's deadline (DEADLINE_EXCEEDED). */
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +40,7 @@ typedef struct rpc_call_state {
     int sending;
     int64_t deadline_ms;
     double started;
-    char method[64];
+    const char *method; /* the descriptor's name, static */
     rpc_done_fn done;
     void *arg;
 } rpc_call_state;
@@ -165,11 +164,11 @@ static void on_call_event(void *arg)
         on_received(call);
 }
 
-static nng_msg *encode_envelope(const char *method, const ProtobufCMessage *request,
-                                const rpc_call_opts *opts)
+static nng_msg *encode_envelope(const ProtobufCMethodDescriptor *method,
+                                const ProtobufCMessage *request, const rpc_call_opts *opts)
 {
     Rcycle__Envelope env = RCYCLE__ENVELOPE__INIT;
-    env.method = (char *)method;
+    env.method = (char *)method->name;
     env.request_id = (char *)opts->request_id;
     env.has_deadline_ms = 1;
     env.deadline_ms = opts->deadline_ms;
@@ -192,16 +191,21 @@ static nng_msg *encode_envelope(const char *method, const ProtobufCMessage *requ
     return msg;
 }
 
-rc_status rpc_call_async(rpc_client *c, const char *method, const ProtobufCMessage *request,
-                         const rpc_call_opts *opts, rpc_done_fn done, void *arg)
+rc_status rpc_call_async(rpc_client *c, const ProtobufCMethodDescriptor *method,
+                         const ProtobufCMessage *request, const rpc_call_opts *opts,
+                         rpc_done_fn done, void *arg)
 {
+    /* A request of another type than the method takes is a programmer
+     * error that the service would only see as garbage. */
+    if (request != NULL && request->descriptor != method->input)
+        abort();
     int64_t left = opts->deadline_ms - rpc_now_ms();
     if (left <= 0)
         return RC_DEADLINE_EXCEEDED;
     rpc_call_state *call = calloc(1, sizeof *call);
     if (call == NULL)
         return RC_INTERNAL;
-    snprintf(call->method, sizeof call->method, "%s", method);
+    call->method = method->name;
     call->deadline_ms = opts->deadline_ms;
     call->started = metrics_clock();
     call->done = done;
@@ -244,8 +248,8 @@ static void on_sync_done(void *arg, rpc_reply *reply)
     pthread_mutex_unlock(&w->mu);
 }
 
-void rpc_call(rpc_client *c, const char *method, const ProtobufCMessage *request,
-              const rpc_call_opts *opts, rpc_reply *out)
+void rpc_call(rpc_client *c, const ProtobufCMethodDescriptor *method,
+              const ProtobufCMessage *request, const rpc_call_opts *opts, rpc_reply *out)
 {
     sync_wait w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL};
     memset(out, 0, sizeof *out);
@@ -261,4 +265,9 @@ void rpc_call(rpc_client *c, const char *method, const ProtobufCMessage *request
     pthread_mutex_unlock(&w.mu);
     *out = *w.reply;
     free(w.reply);
+}
+
+ProtobufCMessage *rpc_reply_unpack(const ProtobufCMethodDescriptor *method, const rpc_reply *reply)
+{
+    return protobuf_c_message_unpack(method->output, NULL, reply->payload_len, reply->payload);
 }

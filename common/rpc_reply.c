@@ -1,5 +1,5 @@
 /* rpc_reply.c - building and freeing rpc_reply values, and the small helpers
- * both ends of an RPC share (clock, caller roles). */
+ * both ends of an RPC share (clock and deadlines, caller roles). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,4 +93,15 @@ int64_t rpc_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t rpc_deadline_in(int64_t ms)
+{
+    return rpc_now_ms() + ms;
+}
+
+int64_t rpc_callee_deadline(int64_t caller_deadline, int64_t cap_ms)
+{
+    int64_t capped = rpc_deadline_in(cap_ms);
+    return caller_deadline > 0 && caller_deadline < capped ? caller_deadline : capped;
 }

@@ -1,12 +1,13 @@
-/* rpc_server.c - the REP side of the RPC layer.
+/* rpc_server.c - the REP side of the RPC layer (rpc_server.h).
  *
  * Each worker thread owns one nng context and serves one request at a time:
- * receive, decode the envelope, borrow a database connection, run the
- * handler, send the reply. Blocking a worker on the database is the point:
- * the number of workers bounds the number of database connections in use.
- * Nothing a peer sends can crash a worker: every decode failure becomes an
- * INVALID_ARGUMENT reply. */
+ * receive, decode the envelope, find the method, unpack its input, borrow a
+ * database connection, run the handler, send the reply. Blocking a worker on
+ * the database is the point: the number of workers bounds the number of
+ * database connections in use. Nothing a peer sends can crash a worker:
+ * every decode failure becomes an INVALID_ARGUMENT reply. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@
 
 #include "log.h"
 #include "metrics.h"
-#include "rpc.h"
+#include "rpc_server.h"
 
 /* Larger requests are refused by nng before they are read into memory. */
 #define RPC_MAX_REQUEST_BYTES (4 * 1024 * 1024)
@@ -24,15 +25,16 @@
 
 struct rpc_server {
     nng_socket sock;
-    const rpc_method *methods;
+    rpc_service service; /* read-only once started, so workers share it unlocked */
     db_pool *pool;
-    void *service;
+    void *state;
     int nworkers;
     pthread_t *threads;
 };
 
 static const Rcycle__Caller anonymous_caller = RCYCLE__CALLER__INIT;
 
+/* Common.Health, which every server answers. */
 static void handle_health(const rpc_request *req, rpc_reply *reply)
 {
     PGresult *res = NULL;
@@ -45,33 +47,53 @@ static void handle_health(const rpc_request *req, rpc_reply *reply)
         rpc_reply_ok(reply, NULL);
 }
 
-static rpc_handler_fn find_handler(const rpc_server *s, const char *method)
+int rpc_service_check(const rpc_service *service, char *err, size_t err_len)
 {
-    if (strcmp(method, "Health") == 0)
+    const ProtobufCServiceDescriptor *d = service->desc;
+    if (service->n_handlers != d->n_methods) {
+        snprintf(err, err_len, "%s has %u methods but a table of %zu", d->name, d->n_methods,
+                 service->n_handlers);
+        return -1;
+    }
+    for (unsigned i = 0; i < d->n_methods; i++) {
+        if (service->handlers[i] == NULL) {
+            snprintf(err, err_len, "%s does not serve %s", d->name, d->methods[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The handler of the method an envelope names, or NULL; *method is set. */
+static rpc_handler_fn find_handler(const rpc_server *s, const char *name,
+                                   const ProtobufCMethodDescriptor **method)
+{
+    const ProtobufCMethodDescriptor *health = RPC_COMMON_HEALTH;
+    if (strcmp(name, health->name) == 0) {
+        *method = health;
         return handle_health;
-    for (const rpc_method *m = s->methods; m->name != NULL; m++)
-        if (strcmp(m->name, method) == 0)
-            return m->handler;
-    return NULL;
+    }
+    const ProtobufCServiceDescriptor *d = s->service.desc;
+    *method = protobuf_c_service_descriptor_get_method_by_name(d, name);
+    return *method ? s->service.handlers[*method - d->methods] : NULL;
 }
 
-ProtobufCMessage *rpc_unpack_request(const rpc_request *req, const ProtobufCMessageDescriptor *desc,
-                                     rpc_reply *reply)
-{
-    ProtobufCMessage *msg = protobuf_c_message_unpack(desc, NULL, req->payload_len, req->payload);
-    if (msg == NULL)
-        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "malformed %s request", req->method);
-    return msg;
-}
-
-/* Runs handler for an unpacked envelope, with a borrowed connection. */
-static void dispatch(rpc_server *s, rpc_handler_fn handler, const Rcycle__Envelope *env,
-                     rpc_reply *reply)
+/* Runs handler for an envelope: unpacks the input, borrows a connection, and
+ * frees both after the handler. */
+static void dispatch(rpc_server *s, const ProtobufCMethodDescriptor *method, rpc_handler_fn handler,
+                     const Rcycle__Envelope *env, rpc_reply *reply)
 {
     int64_t now = rpc_now_ms();
     int64_t deadline = env->has_deadline_ms ? env->deadline_ms : 0;
     if (deadline > 0 && now >= deadline) {
         rpc_reply_error(reply, RC_DEADLINE_EXCEEDED, "deadline exceeded before the request ran");
+        return;
+    }
+    ProtobufCMessage *input =
+        protobuf_c_message_unpack(method->input, NULL, env->has_payload ? env->payload.len : 0,
+                                  env->has_payload ? env->payload.data : NULL);
+    if (input == NULL) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "malformed %s request", method->name);
         return;
     }
     int wait_ms = RPC_DB_WAIT_MS;
@@ -80,20 +102,46 @@ static void dispatch(rpc_server *s, rpc_handler_fn handler, const Rcycle__Envelo
     db_conn *db = db_acquire(s->pool, wait_ms);
     if (db == NULL) {
         rpc_reply_error(reply, RC_UNAVAILABLE, "database unavailable");
+    } else {
+        rpc_request req = {
+            .method = method,
+            .input = input,
+            .request_id = env->request_id ? env->request_id : "",
+            .deadline_ms = deadline,
+            .caller = env->caller ? env->caller : &anonymous_caller,
+            .db = db,
+            .service = s->state,
+        };
+        handler(&req, reply);
+        db_release(s->pool, db);
+    }
+    protobuf_c_message_free_unpacked(input, NULL);
+}
+
+void rpc_reply_rows(rpc_reply *reply, ProtobufCMessage *msg, const PGresult *res, size_t item_size,
+                    db_row_fill fill)
+{
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    const ProtobufCFieldDescriptor *field = NULL;
+    for (unsigned i = 0; i < d->n_fields && field == NULL; i++)
+        if (d->fields[i].label == PROTOBUF_C_LABEL_REPEATED &&
+            d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE)
+            field = &d->fields[i];
+    /* A reply type without a list is a programmer error, not bad input. */
+    if (field == NULL)
+        abort();
+    db_rows rows;
+    if (db_map_rows(res, item_size, fill, &rows) != RC_OK) {
+        rpc_reply_db_error(reply, RC_INTERNAL);
         return;
     }
-    rpc_request req = {
-        .method = env->method,
-        .request_id = env->request_id ? env->request_id : "",
-        .deadline_ms = deadline,
-        .caller = env->caller ? env->caller : &anonymous_caller,
-        .payload = env->has_payload ? env->payload.data : NULL,
-        .payload_len = env->has_payload ? env->payload.len : 0,
-        .db = db,
-        .service = s->service,
-    };
-    handler(&req, reply);
-    db_release(s->pool, db);
+    /* protobuf-c's own generic code reaches a repeated field this way. */
+    *(size_t *)((char *)msg + field->quantifier_offset) = rows.n;
+    *(void ***)((char *)msg + field->offset) = rows.ptrs;
+    rpc_reply_ok(reply, msg);
+    *(size_t *)((char *)msg + field->quantifier_offset) = 0;
+    *(void ***)((char *)msg + field->offset) = NULL;
+    db_rows_free(&rows);
 }
 
 static nng_msg *encode_reply(const rpc_reply *reply)
@@ -129,13 +177,14 @@ static nng_msg *serve_message(rpc_server *s, nng_msg *in)
         rpc_reply_error(&reply, RC_INVALID_ARGUMENT, "malformed envelope");
     } else {
         request_id = env->request_id;
-        rpc_handler_fn handler = find_handler(s, env->method);
+        const ProtobufCMethodDescriptor *m = NULL;
+        rpc_handler_fn handler = find_handler(s, env->method, &m);
         if (handler == NULL) {
             method = "unknown";
-            rpc_reply_error(&reply, RC_UNIMPLEMENTED, "unknown method");
+            rpc_reply_error(&reply, RC_INVALID_ARGUMENT, "unknown method");
         } else {
-            method = env->method;
-            dispatch(s, handler, env, &reply);
+            method = m->name;
+            dispatch(s, m, handler, env, &reply);
         }
     }
     if (reply.code == RC_INTERNAL || reply.code == RC_UNAVAILABLE)
@@ -189,15 +238,21 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-rc_status rpc_server_start(const char *url, const rpc_method *methods, int nworkers, db_pool *pool,
-                           void *service, rpc_server **out)
+rc_status rpc_server_start(const char *url, const rpc_service *service, int nworkers, db_pool *pool,
+                           void *state, rpc_server **out)
 {
     rpc_server *s = calloc(1, sizeof *s);
     if (s == NULL)
         return RC_INTERNAL;
-    s->methods = methods;
+    char err[256];
+    if (rpc_service_check(service, err, sizeof err) != 0) {
+        log_error(NULL, "method table: %s", err);
+        free(s);
+        return RC_INVALID_ARGUMENT;
+    }
+    s->service = *service;
     s->pool = pool;
-    s->service = service;
+    s->state = state;
     int rv = nng_rep0_open(&s->sock);
     if (rv == 0)
         rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, RPC_MAX_REQUEST_BYTES);
@@ -210,11 +265,16 @@ rc_status rpc_server_start(const char *url, const rpc_method *methods, int nwork
         return RC_UNAVAILABLE;
     }
     s->threads = calloc((size_t)nworkers, sizeof *s->threads);
-    if (s->threads == NULL)
-        abort();
+    if (s->threads == NULL) {
+        rpc_server_stop(s);
+        return RC_INTERNAL;
+    }
     for (int i = 0; i < nworkers; i++) {
-        if (pthread_create(&s->threads[i], NULL, worker_main, s) != 0)
-            break;
+        if (pthread_create(&s->threads[i], NULL, worker_main, s) != 0) {
+            log_error(NULL, "cannot start RPC worker %d of %d", i + 1, nworkers);
+            rpc_server_stop(s);
+            return RC_INTERNAL;
+        }
         s->nworkers++;
     }
     *out = s;

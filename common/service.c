@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "admin.h"
 #include "config.h"
@@ -31,8 +32,8 @@ static int read_config(const service_def *def, service_config *cfg)
         fprintf(stderr, "LOG_LEVEL: must be debug, info, warn or error\n");
         bad = 1;
     }
-    if (config_database_url("DATABASE_URL", "postgresql://127.0.0.1:5432/rcycle",
-                            &cfg->database_url, err) != 0) {
+    if (db_config_url("DATABASE_URL", "postgresql://127.0.0.1:5432/rcycle", &cfg->database_url,
+                      err) != 0) {
         fprintf(stderr, "%s\n", err);
         bad = 1;
     }
@@ -81,8 +82,24 @@ static void block_stop_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
-int service_main(const service_def *def)
+static int check_methods(const service_def *def)
 {
+    char err[256];
+    if (rpc_service_check(&def->rpc, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: method table: %s\n", def->name, err);
+        return 1;
+    }
+    return 0;
+}
+
+int service_main(const service_def *def, int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--check-methods") == 0)
+        return check_methods(def);
+    if (argc > 1) {
+        fprintf(stderr, "usage: %s [--check-methods]\n", def->name);
+        return 2;
+    }
     service_config cfg;
     if (read_config(def, &cfg) != 0)
         return 2;
@@ -107,7 +124,7 @@ int service_main(const service_def *def)
     admin_server *admin = NULL;
     if (def->init != NULL && def->init(&env, &state) != 0)
         goto out;
-    if (rpc_server_start(cfg.addr, def->methods, cfg.workers, env.pool, state, &server) != RC_OK)
+    if (rpc_server_start(cfg.addr, &def->rpc, cfg.workers, env.pool, state, &server) != RC_OK)
         goto out;
     if (admin_start(cfg.bind_host, cfg.admin_port, database_ready, env.pool, &admin) != RC_OK)
         goto out;

@@ -9,7 +9,7 @@
 #define RCYCLE_SERVICE_H
 
 #include "db.h"
-#include "rpc.h"
+#include "rpc_server.h"
 
 typedef struct service_env {
     db_pool *pool;
@@ -20,7 +20,7 @@ typedef struct service_def {
     const char *addr_var;     /* "RCYCLE_USERS_ADDR" */
     const char *default_addr; /* "tcp://127.0.0.1:7101" */
     int default_admin_port;
-    const rpc_method *methods;
+    rpc_service rpc; /* the .proto service and its method table */
     /* Optional: builds the service's state (clients to other services,
      * background workers) once the pool exists. Returns 0 on success, or -1
      * after logging why. */
@@ -29,7 +29,10 @@ typedef struct service_def {
     void (*fini)(void *state);
 } service_def;
 
-/* Returns the process exit status. */
-int service_main(const service_def *def);
+/* Runs the service; returns the process exit status. With the one argument
+ * --check-methods it only checks the method table against the .proto
+ * service (rpc_service_check) and exits 0 or 1: the build runs that after
+ * linking, so a method declared and not served fails the build. */
+int service_main(const service_def *def, int argc, char **argv);
 
 #endif

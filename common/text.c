@@ -1,46 +1,68 @@
-/* text.c - character counts and length checks of user-supplied text. */
-#include <stdint.h>
+/* text.c - the one UTF-8 validator of R-Cycle, character counts, and length
+ * checks of user-supplied text.
+ *
+ * Well-formed means Unicode's table 3-7: no overlong forms, no surrogates,
+ * nothing above U+10FFFF, which is also exactly what PostgreSQL accepts, so
+ * text that passes here never becomes an INTERNAL error there. */
 #include <string.h>
 
 #include "text.h"
 
+size_t text_utf8_seq_len(const char *str, size_t left)
+{
+    const unsigned char *p = (const unsigned char *)str;
+    if (left == 0)
+        return 0;
+    unsigned char c = p[0];
+    if (c < 0x80)
+        return 1;
+    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+    size_t len;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else {
+        return 0;
+    }
+    if (left < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+int text_utf8_valid(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = s[i] == '\0' ? 0 : text_utf8_seq_len(s + i, len - i);
+        if (n == 0)
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
 long text_utf8_chars(const char *s)
 {
-    static const uint32_t min_code_point[] = {0, 0x80, 0x800, 0x10000};
-    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
     long n = 0;
-
-    while (*p != '\0') {
-        uint32_t cp;
-        int extra;
-        if (*p < 0x80) {
-            cp = *p;
-            extra = 0;
-        } else if ((*p & 0xe0) == 0xc0) {
-            cp = *p & 0x1f;
-            extra = 1;
-        } else if ((*p & 0xf0) == 0xe0) {
-            cp = *p & 0x0f;
-            extra = 2;
-        } else if ((*p & 0xf8) == 0xf0) {
-            cp = *p & 0x07;
-            extra = 3;
-        } else {
+    for (size_t i = 0; i < len; n++) {
+        size_t k = text_utf8_seq_len(s + i, len - i);
+        if (k == 0)
             return -1;
-        }
-        p++;
-        for (int i = 0; i < extra; i++, p++) {
-            /* Also stops at the terminating NUL of a truncated sequence. */
-            if ((*p & 0xc0) != 0x80)
-                return -1;
-            cp = cp << 6 | (*p & 0x3f);
-        }
-        /* PostgreSQL refuses overlong forms, surrogates and anything past
-         * U+10FFFF; refusing them here keeps them from becoming an INTERNAL
-         * error there. */
-        if (cp < min_code_point[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return -1;
-        n++;
+        i += k;
     }
     return n;
 }

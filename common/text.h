@@ -5,6 +5,15 @@
 
 #include "rpc.h"
 
+#include <stddef.h>
+
+/* The length of the well-formed UTF-8 sequence at s, which has left bytes,
+ * or 0 when none starts there. */
+size_t text_utf8_seq_len(const char *s, size_t left);
+
+/* 1 when s[0..len) is well-formed UTF-8 without NUL bytes. */
+int text_utf8_valid(const char *s, size_t len);
+
 /* The number of characters in s, or -1 when s is not valid UTF-8. */
 long text_utf8_chars(const char *s);
 

@@ -103,8 +103,9 @@ void gw_set_user(gw_exchange *ex, Rcycle__Users__User *user)
     ex->caller.roles = user->roles;
 }
 
-static void on_authenticated(gw_exchange *ex, rpc_reply *reply)
+static void on_authenticated(gw_exchange *ex, rpc_reply *reply, void *arg)
 {
+    (void)arg;
     if (reply->code == RC_UNAUTHENTICATED) {
         gw_respond_error(ex, RC_UNAUTHENTICATED, "invalid or expired session");
         return;
@@ -113,8 +114,8 @@ static void on_authenticated(gw_exchange *ex, rpc_reply *reply)
         gw_respond_reply_error(ex, reply);
         return;
     }
-    Rcycle__Users__AuthenticateReply *r = (Rcycle__Users__AuthenticateReply *)gw_unpack_reply(
-        ex, reply, &rcycle__users__authenticate_reply__descriptor);
+    Rcycle__Users__AuthenticateReply *r =
+        (Rcycle__Users__AuthenticateReply *)gw_unpack_reply(ex, RPC_USERS_AUTHENTICATE, reply);
     if (r == NULL)
         return;
     auth_cache_put(ex->gw->auth, ex->token, r->user, rpc_now_ms());
@@ -144,7 +145,7 @@ void gw_authenticate(gw_exchange *ex)
     }
     Rcycle__Users__AuthenticateRequest r = RCYCLE__USERS__AUTHENTICATE_REQUEST__INIT;
     r.token = ex->token;
-    gw_call(ex, ex->gw->users, "Authenticate", &r.base, on_authenticated);
+    gw_call_then(ex, ex->gw->users, RPC_USERS_AUTHENTICATE, &r.base, on_authenticated, NULL);
 }
 
 void gw_session_cookie(const gateway *gw, const char *token, char *out, size_t out_len)

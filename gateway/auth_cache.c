@@ -37,14 +37,22 @@ static void free_entry(auth_entry *e)
     free(e);
 }
 
-/* Drops the expired entries, or all of them when everything is set. */
-static void sweep(auth_cache *c, int64_t now_ms, int everything)
+/* Which entries a sweep drops. */
+enum sweep_what {
+    SWEEP_EXPIRED, /* past their time */
+    SWEEP_USERS,   /* every cached user; tombstones stay until they expire */
+    SWEEP_ALL,
+};
+
+static void sweep(auth_cache *c, int64_t now_ms, enum sweep_what what)
 {
     for (size_t b = 0; b < AUTH_CACHE_BUCKETS; b++) {
         auth_entry **link = &c->buckets[b];
         while (*link != NULL) {
             auth_entry *e = *link;
-            if (everything || e->expires_ms <= now_ms) {
+            int drop = what == SWEEP_ALL || e->expires_ms <= now_ms ||
+                       (what == SWEEP_USERS && e->user != NULL);
+            if (drop) {
                 *link = e->next;
                 free_entry(e);
                 c->count--;
@@ -59,7 +67,7 @@ void auth_cache_destroy(auth_cache *c)
 {
     if (c == NULL)
         return;
-    sweep(c, 0, 1);
+    sweep(c, 0, SWEEP_ALL);
     free(c);
 }
 
@@ -98,7 +106,14 @@ Rcycle__Users__User *auth_cache_get(auth_cache *c, const char *token, int64_t no
     return e->user ? rcycle__users__user__unpack(NULL, e->user_len, e->user) : NULL;
 }
 
-/* Adds an entry for hash, replacing any; user NULL makes a tombstone. */
+/* Adds an entry for hash, replacing any; user NULL makes a tombstone.
+ *
+ * Bound: at most max_entries entries, except that a tombstone is never
+ * dropped before it expires, since dropping it would let a late Authenticate
+ * bring a logged-out session back. When full, the cached users go first (they
+ * are only a shortcut); a user that still finds no room is not cached.
+ * Tombstones beyond the bound are as many as logouts in AUTH_CACHE_TTL_MS,
+ * and each logout needed a sign-in, which svc-users rate-limits. */
 static void store(auth_cache *c, const char *hash, const Rcycle__Users__User *user, int64_t now_ms)
 {
     auth_entry **link = find_link(c, hash);
@@ -109,9 +124,11 @@ static void store(auth_cache *c, const char *hash, const Rcycle__Users__User *us
         c->count--;
     }
     if (c->count >= c->max_entries)
-        sweep(c, now_ms, 0);
+        sweep(c, now_ms, SWEEP_EXPIRED);
     if (c->count >= c->max_entries)
-        sweep(c, now_ms, 1);
+        sweep(c, now_ms, SWEEP_USERS);
+    if (c->count >= c->max_entries && user != NULL)
+        return;
     auth_entry *e = calloc(1, sizeof *e);
     if (e == NULL)
         abort();
@@ -139,6 +156,11 @@ void auth_cache_put(auth_cache *c, const char *token, const Rcycle__Users__User 
     if (e != NULL && e->user == NULL && e->expires_ms > now_ms)
         return;
     store(c, hash, user, now_ms);
+}
+
+size_t auth_cache_count(const auth_cache *c)
+{
+    return c->count;
 }
 
 void auth_cache_forget(auth_cache *c, const char *token, int64_t now_ms)

@@ -6,6 +6,7 @@
 #ifndef RCYCLE_GATEWAY_AUTH_CACHE_H
 #define RCYCLE_GATEWAY_AUTH_CACHE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "users.pb-c.h"
@@ -30,5 +31,8 @@ void auth_cache_put(auth_cache *c, const char *token, const Rcycle__Users__User 
  * AUTH_CACHE_TTL_MS: an Authenticate answered before the logout may still be
  * on its way back, and must not bring the session back to life. */
 void auth_cache_forget(auth_cache *c, const char *token, int64_t now_ms);
+
+/* The number of entries held, tombstones included (for tests and metrics). */
+size_t auth_cache_count(const auth_cache *c);
 
 #endif

@@ -1,5 +1,6 @@
 /* exchange.c - the life of one API request: routing, request id, query and
  * body decoding, the RPC bridge back to the event loop, and responses. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,10 @@
 typedef struct rpc_done_msg {
     h2o_multithread_message_t super;
     gw_exchange *ex;
+    const ProtobufCMethodDescriptor *method;
+    const gw_view *view; /* a route's answer, or NULL: fn continues instead */
     gw_reply_fn fn;
+    void *arg;
     rpc_reply *reply;
 } rpc_done_msg;
 
@@ -59,21 +63,20 @@ static int acceptable_request_id(const char *s, size_t len)
     return 1;
 }
 
-static void assign_request_id(gw_exchange *ex)
+void gw_request_id(h2o_req_t *req, char out[GW_REQUEST_ID_LEN])
 {
-    h2o_req_t *req = ex->req;
     ssize_t at = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);
     if (at != -1) {
         h2o_iovec_t v = req->headers.entries[at].value;
         if (acceptable_request_id(v.base, v.len)) {
-            memcpy(ex->request_id, v.base, v.len);
-            ex->request_id[v.len] = '\0';
+            memcpy(out, v.base, v.len);
+            out[v.len] = '\0';
             return;
         }
     }
     unsigned char raw[16];
     randombytes_buf(raw, sizeof raw);
-    sodium_bin2hex(ex->request_id, sizeof ex->request_id, raw, sizeof raw);
+    sodium_bin2hex(out, GW_REQUEST_ID_LEN, raw, sizeof raw);
 }
 
 static const char *method_label(const gw_exchange *ex)
@@ -99,8 +102,10 @@ static void respond(gw_exchange *ex, int status, const char *body, size_t len)
     log_and_count(ex, status);
     req->res.status = status;
     req->res.reason = rc_http_reason(status);
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
-                          ex->request_id, strlen(ex->request_id));
+    /* Set, not added: the UI's path stamped one already when this is its
+     * 404 (static_ui.c). */
+    h2o_set_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0,
+                          ex->request_id, strlen(ex->request_id), 1);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
     if (len > 0)
@@ -162,16 +167,41 @@ void gw_add_header(gw_exchange *ex, const char *name, const char *value)
                           h2o_strdup(&req->pool, value, SIZE_MAX).base, strlen(value));
 }
 
-ProtobufCMessage *gw_unpack_reply(gw_exchange *ex, const rpc_reply *reply,
-                                  const ProtobufCMessageDescriptor *desc)
+ProtobufCMessage *gw_unpack_reply(gw_exchange *ex, const ProtobufCMethodDescriptor *method,
+                                  const rpc_reply *reply)
 {
-    ProtobufCMessage *msg =
-        protobuf_c_message_unpack(desc, NULL, reply->payload_len, reply->payload);
+    ProtobufCMessage *msg = rpc_reply_unpack(method, reply);
     if (msg == NULL) {
-        log_error(ex->request_id, "malformed %s from a service", desc->name);
+        log_error(ex->request_id, "malformed %s reply from a service", method->name);
         gw_respond_error(ex, RC_INTERNAL, "internal error");
     }
     return msg;
+}
+
+/* The JSON array of a list reply (gw_view.item), found by reflection: the
+ * reply's one repeated message field, and its int64 `total` if it has one. */
+static json_t *list_json(gw_exchange *ex, const ProtobufCMessage *msg, const gw_view *view,
+                         void *arg)
+{
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    json_t *list = NULL;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *at = (const char *)msg + f->offset;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+            list == NULL) {
+            size_t n = *(const size_t *)((const char *)msg + f->quantifier_offset);
+            ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)at;
+            list = json_array();
+            for (size_t k = 0; k < n; k++)
+                json_array_append_new(list, view->item(ex, items[k], arg));
+        } else if (f->type == PROTOBUF_C_TYPE_INT64 && strcmp(f->name, "total") == 0) {
+            char text[24];
+            snprintf(text, sizeof text, "%" PRId64, *(const int64_t *)at);
+            gw_add_header(ex, "x-total-count", text);
+        }
+    }
+    return list;
 }
 
 int gw_query_int(gw_exchange *ex, const char *name, int32_t *out, int *present)
@@ -203,6 +233,32 @@ static void on_rpc_reply(void *arg, rpc_reply *reply)
     h2o_multithread_send_message(&msg->ex->gw->rpc_done, &msg->super);
 }
 
+/* The one reply path of every route: error, unpack, to JSON, respond. */
+static void respond_view(gw_exchange *ex, const ProtobufCMethodDescriptor *method,
+                         const rpc_reply *reply, const gw_view *view, void *arg)
+{
+    if (reply->code != RC_OK) {
+        if (view->on_error == NULL || !view->on_error(ex, reply, arg))
+            gw_respond_reply_error(ex, reply);
+        return;
+    }
+    ProtobufCMessage *msg = gw_unpack_reply(ex, method, reply);
+    if (msg == NULL)
+        return;
+    json_t *body = view->item      ? list_json(ex, msg, view, arg)
+                   : view->to_json ? view->to_json(ex, msg, arg)
+                                   : NULL;
+    protobuf_c_message_free_unpacked(msg, NULL);
+    if (view->status == 204) {
+        json_decref(body);
+        gw_respond_no_content(ex);
+    } else if (body == NULL) {
+        gw_respond_error(ex, RC_INTERNAL, "internal error");
+    } else {
+        gw_respond_json(ex, view->status, body);
+    }
+}
+
 void gw_on_rpc_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
     (void)receiver;
@@ -215,24 +271,22 @@ void gw_on_rpc_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messag
         if (ex->req == NULL) {
             if (ex->pending == 0)
                 exchange_free(ex);
+        } else if (msg->view != NULL) {
+            /* ex may be freed inside (the response can end the request), so
+             * it is not touched after this call. */
+            respond_view(ex, msg->method, msg->reply, msg->view, msg->arg);
         } else {
-            /* ex may be freed inside fn (the response can end the request),
-             * so it is not touched after this call. */
-            msg->fn(ex, msg->reply);
+            msg->fn(ex, msg->reply, msg->arg);
         }
         rpc_reply_free(msg->reply);
         free(msg);
     }
 }
 
-void gw_call(gw_exchange *ex, rpc_client *client, const char *method,
-             const ProtobufCMessage *request, gw_reply_fn fn)
+/* Starts msg's call; on a call that cannot start, answers it at once. */
+static void start_call(gw_exchange *ex, rpc_client *client, const ProtobufCMessage *request,
+                       rpc_done_msg *msg)
 {
-    rpc_done_msg *msg = calloc(1, sizeof *msg);
-    if (msg == NULL)
-        abort();
-    msg->ex = ex;
-    msg->fn = fn;
     rpc_call_opts opts = {
         .request_id = ex->request_id,
         .caller = ex->user ? &ex->caller : NULL,
@@ -240,15 +294,53 @@ void gw_call(gw_exchange *ex, rpc_client *client, const char *method,
     };
     rc_status st = ex->gw->stopping
                        ? RC_UNAVAILABLE
-                       : rpc_call_async(client, method, request, &opts, on_rpc_reply, msg);
-    if (st != RC_OK) {
-        free(msg);
-        rpc_reply failed = {.code = st};
-        fn(ex, &failed);
+                       : rpc_call_async(client, msg->method, request, &opts, on_rpc_reply, msg);
+    if (st == RC_OK) {
+        ex->pending++;
+        ex->gw->inflight++;
         return;
     }
-    ex->pending++;
-    ex->gw->inflight++;
+    rpc_reply failed = {.code = st};
+    if (msg->view != NULL)
+        respond_view(ex, msg->method, &failed, msg->view, msg->arg);
+    else
+        msg->fn(ex, &failed, msg->arg);
+    free(msg);
+}
+
+/* A new call of method for ex; NULL, after answering 500, when out of memory. */
+static rpc_done_msg *new_call(gw_exchange *ex, const ProtobufCMethodDescriptor *method)
+{
+    rpc_done_msg *msg = calloc(1, sizeof *msg);
+    if (msg == NULL) {
+        gw_respond_error(ex, RC_INTERNAL, "internal error");
+        return NULL;
+    }
+    msg->ex = ex;
+    msg->method = method;
+    return msg;
+}
+
+void gw_call(gw_exchange *ex, rpc_client *client, const ProtobufCMethodDescriptor *method,
+             const ProtobufCMessage *request, const gw_view *view, void *arg)
+{
+    rpc_done_msg *msg = new_call(ex, method);
+    if (msg == NULL)
+        return;
+    msg->view = view;
+    msg->arg = arg;
+    start_call(ex, client, request, msg);
+}
+
+void gw_call_then(gw_exchange *ex, rpc_client *client, const ProtobufCMethodDescriptor *method,
+                  const ProtobufCMessage *request, gw_reply_fn fn, void *arg)
+{
+    rpc_done_msg *msg = new_call(ex, method);
+    if (msg == NULL)
+        return;
+    msg->fn = fn;
+    msg->arg = arg;
+    start_call(ex, client, request, msg);
 }
 
 /* ---- the entry point ---- */
@@ -317,7 +409,7 @@ int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req)
     ex->deadline_ms = rpc_now_ms() + GW_REQUEST_DEADLINE_MS;
     gw_exchange **slot = h2o_mem_alloc_shared(&req->pool, sizeof *slot, on_request_disposed);
     *slot = ex;
-    assign_request_id(ex);
+    gw_request_id(req, ex->request_id);
     if (route_request(ex) != 0)
         return 0;
     if ((ex->route->flags & ROUTE_BODY) && prepare_body(ex) != 0)

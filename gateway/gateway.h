@@ -25,6 +25,8 @@
 
 /* Request bodies larger than this get 413 (API.md). */
 #define GW_MAX_BODY_BYTES (1024 * 1024)
+/* Room for a request id: 64 characters and the NUL. */
+#define GW_REQUEST_ID_LEN 65
 /* Every API request must be answered within this, RPCs included. */
 #define GW_REQUEST_DEADLINE_MS 5000
 
@@ -53,9 +55,30 @@ typedef struct gw_handler {
 
 typedef struct gw_exchange gw_exchange;
 
-/* Continues an exchange with the reply of an RPC; runs on the loop thread.
+/* How a route answers the reply of its one RPC. On OK the reply is unpacked
+ * as the method's output and to_json(ex, reply, arg) (or item, below) makes
+ * the body, which
+ * is sent with status; a status of 204 sends no body (to_json, if set, may
+ * still add headers and must return NULL). An error reply is answered with
+ * the API's error shape, unless on_error is set and answers it itself (it
+ * returns 1 then). Views are static: a route's answer is declared, not
+ * written out. */
+typedef json_t *(*gw_json_fn)(gw_exchange *ex, const ProtobufCMessage *msg, void *arg);
+
+typedef struct gw_view {
+    int status;
+    gw_json_fn to_json;
+    /* Instead of to_json, for a reply whose one repeated message field is
+     * the answer: a JSON array of item(ex, element, arg) per element, and
+     * X-Total-Count when the reply has an int64 field `total`. */
+    gw_json_fn item;
+    int (*on_error)(gw_exchange *ex, const rpc_reply *reply, void *arg);
+} gw_view;
+
+/* Continues an exchange with the raw reply of an RPC, for the steps that are
+ * not a route's answer (authentication, readiness); runs on the loop thread.
  * The reply is freed after it returns. */
-typedef void (*gw_reply_fn)(gw_exchange *ex, rpc_reply *reply);
+typedef void (*gw_reply_fn)(gw_exchange *ex, rpc_reply *reply, void *arg);
 
 struct gw_exchange {
     gateway *gw;
@@ -63,7 +86,7 @@ struct gw_exchange {
     const gw_route *route;
     int pending; /* RPCs in flight */
     int responded;
-    char request_id[65];
+    char request_id[GW_REQUEST_ID_LEN];
     double started; /* metrics_clock() */
     int64_t deadline_ms;
     int64_t id; /* the path's {id}, when the route has one */
@@ -78,15 +101,26 @@ struct gw_exchange {
     void (*free_data)(void *data);
 };
 
+/* The request's id: the client's X-Request-Id when it is a short token of
+ * safe characters (it goes into every log line), otherwise a new random one. */
+void gw_request_id(h2o_req_t *req, char out[GW_REQUEST_ID_LEN]);
+
 /* Entry point of every /api request (registered in main.c). */
 int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req);
 
 /* The multithread receiver callback that resumes exchanges. */
 void gw_on_rpc_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 
-/* Calls method on client for ex; fn runs on the loop with the reply. */
-void gw_call(gw_exchange *ex, rpc_client *client, const char *method,
-             const ProtobufCMessage *request, gw_reply_fn fn);
+/* Calls method on client for ex and answers the request with its reply as
+ * view says. request is of the method's input type, or NULL for an empty one;
+ * it is packed before gw_call returns. arg is passed to the view's
+ * functions. */
+void gw_call(gw_exchange *ex, rpc_client *client, const ProtobufCMethodDescriptor *method,
+             const ProtobufCMessage *request, const gw_view *view, void *arg);
+
+/* Calls method on client for ex; fn(ex, reply, arg) runs on the loop. */
+void gw_call_then(gw_exchange *ex, rpc_client *client, const ProtobufCMethodDescriptor *method,
+                  const ProtobufCMessage *request, gw_reply_fn fn, void *arg);
 
 /* Responses. Each may be called once per exchange; all add X-Request-Id. */
 void gw_respond_json(gw_exchange *ex, int status, json_t *body); /* steals body */
@@ -102,8 +136,9 @@ void gw_add_header(gw_exchange *ex, const char *name, const char *value);
  * value responds 400 and returns -1. */
 int gw_query_int(gw_exchange *ex, const char *name, int32_t *out, int *present);
 
-/* Unpacks a reply payload as desc; on failure responds 500 and returns NULL. */
-ProtobufCMessage *gw_unpack_reply(gw_exchange *ex, const rpc_reply *reply,
-                                  const ProtobufCMessageDescriptor *desc);
+/* Unpacks an OK reply as the method's output; on failure responds 500 and
+ * returns NULL. Free the result with protobuf_c_message_free_unpacked. */
+ProtobufCMessage *gw_unpack_reply(gw_exchange *ex, const ProtobufCMethodDescriptor *method,
+                                  const rpc_reply *reply);
 
 #endif

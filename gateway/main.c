@@ -156,7 +156,11 @@ int main(void)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
     pthread_t signal_thread;
-    pthread_create(&signal_thread, NULL, wait_for_stop_signal, &stop_signals);
+    int err = pthread_create(&signal_thread, NULL, wait_for_stop_signal, &stop_signals);
+    if (err != 0) {
+        log_error(NULL, "cannot start the signal thread (error %d)", err);
+        return 1;
+    }
 
     static gateway gw;
     gw.cookie_secure = cfg.cookie_secure;

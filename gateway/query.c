@@ -1,45 +1,10 @@
-/* query.c - query string decoding and UTF-8 validation. */
+/* query.c - query string decoding. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "query.h"
-
-int utf8_valid(const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        size_t need;
-        uint32_t cp, min;
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            need = 1, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            need = 2, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            need = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (len - i - 1 < need)
-            return 0;
-        for (size_t k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += need + 1;
-    }
-    return 1;
-}
+#include "text.h"
 
 static int hex_value(char c)
 {
@@ -76,7 +41,7 @@ static char *percent_decode(const char *s, size_t len)
         }
     }
     out[o] = '\0';
-    if (!utf8_valid(out, o)) {
+    if (!text_utf8_valid(out, o)) {
         free(out);
         return NULL;
     }

@@ -28,7 +28,4 @@ void query_free(gw_query *q);
 /* The first value of name, or NULL. The query owns it. */
 const char *query_get(const gw_query *q, const char *name);
 
-/* 1 when s[0..len) is valid UTF-8 (no overlongs, no surrogates, no NUL). */
-int utf8_valid(const char *s, size_t len);
-
 #endif

@@ -34,7 +34,7 @@ int gw_services_ready(void *arg)
     rpc_call_opts opts = {.deadline_ms = rpc_now_ms() + READY_DEADLINE_MS};
     int started = 0;
     for (int i = 0; i < 3; i++)
-        if (rpc_call_async(clients[i], "Health", NULL, &opts, on_health, &w) == RC_OK)
+        if (rpc_call_async(clients[i], RPC_COMMON_HEALTH, NULL, &opts, on_health, &w) == RC_OK)
             started++;
     pthread_mutex_lock(&w.mu);
     while (w.answered < started)

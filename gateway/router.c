@@ -57,6 +57,15 @@ static path_match match_path(const char *pattern, const char *path, size_t path_
     return bad_id ? PATH_BAD_ID : PATH_YES;
 }
 
+/* 1 when a request of method (method_len bytes) may use route: its own
+ * method, or HEAD wherever GET works (RFC 9110 9.3.2). */
+static int method_fits(const gw_route *route, const char *method, size_t method_len)
+{
+    if (strlen(route->method) == method_len && memcmp(route->method, method, method_len) == 0)
+        return 1;
+    return method_len == 4 && memcmp(method, "HEAD", 4) == 0 && strcmp(route->method, "GET") == 0;
+}
+
 router_result router_match(const gw_route *table, size_t n, const char *method, size_t method_len,
                            const char *path, size_t path_len, const gw_route **out, int64_t *id)
 {
@@ -70,8 +79,7 @@ router_result router_match(const gw_route *table, size_t n, const char *method, 
             best = ROUTER_BAD_ID;
             continue;
         }
-        if (strlen(table[i].method) != method_len ||
-            memcmp(table[i].method, method, method_len) != 0) {
+        if (!method_fits(&table[i], method, method_len)) {
             if (best == ROUTER_NO_PATH)
                 best = ROUTER_NO_METHOD;
             continue;
@@ -92,7 +100,9 @@ void router_allowed_methods(const gw_route *table, size_t n, const char *path, s
         int64_t id;
         if (match_path(table[i].pattern, path, path_len, &id) != PATH_YES)
             continue;
-        int w = snprintf(out + used, out_len - used, "%s%s", used ? ", " : "", table[i].method);
+        int get = strcmp(table[i].method, "GET") == 0;
+        int w = snprintf(out + used, out_len - used, "%s%s%s", used ? ", " : "", table[i].method,
+                         get ? ", HEAD" : "");
         if (w < 0 || (size_t)w >= out_len - used)
             break;
         used += (size_t)w;

@@ -1,38 +1,27 @@
 /* routes_claims.c - claims, their approval and their audit trail
  * (svc-claims). */
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "json_map.h"
 #include "router.h"
 #include "routes.h"
 
-static void on_claim(gw_exchange *ex, rpc_reply *reply, int status)
+static json_t *claim_body(gw_exchange *ex, const ProtobufCMessage *msg, void *arg)
 {
-    if (reply->code != RC_OK) {
-        gw_respond_reply_error(ex, reply);
-        return;
-    }
-    Rcycle__Claims__Claim *c =
-        (Rcycle__Claims__Claim *)gw_unpack_reply(ex, reply, &rcycle__claims__claim__descriptor);
-    if (c == NULL)
-        return;
-    json_t *body = json_from_claim(c);
-    rcycle__claims__claim__free_unpacked(c, NULL);
-    gw_respond_json(ex, status, body);
+    (void)ex, (void)arg;
+    return json_from_claim((const Rcycle__Claims__Claim *)msg);
 }
 
-static void on_claim_created(gw_exchange *ex, rpc_reply *reply)
+static json_t *event_body(gw_exchange *ex, const ProtobufCMessage *msg, void *arg)
 {
-    on_claim(ex, reply, 201);
+    (void)ex, (void)arg;
+    return json_from_event((const Rcycle__Claims__Event *)msg);
 }
 
-static void on_claim_ok(gw_exchange *ex, rpc_reply *reply)
-{
-    on_claim(ex, reply, 200);
-}
+static const gw_view claim_view = {.status = 200, .to_json = claim_body};
+static const gw_view created_view = {.status = 201, .to_json = claim_body};
+static const gw_view claims_view = {.status = 200, .item = claim_body};
+static const gw_view events_view = {.status = 200, .item = event_body};
 
 void route_create_claim(gw_exchange *ex)
 {
@@ -46,27 +35,7 @@ void route_create_claim(gw_exchange *ex)
         return;
     }
     req.justification = (char *)justification;
-    gw_call(ex, ex->gw->claims, "CreateClaim", &req.base, on_claim_created);
-}
-
-static void on_claims(gw_exchange *ex, rpc_reply *reply)
-{
-    if (reply->code != RC_OK) {
-        gw_respond_reply_error(ex, reply);
-        return;
-    }
-    Rcycle__Claims__ListClaimsReply *r = (Rcycle__Claims__ListClaimsReply *)gw_unpack_reply(
-        ex, reply, &rcycle__claims__list_claims_reply__descriptor);
-    if (r == NULL)
-        return;
-    json_t *list = json_array();
-    for (size_t i = 0; i < r->n_claims; i++)
-        json_array_append_new(list, json_from_claim(r->claims[i]));
-    char total[24];
-    snprintf(total, sizeof total, "%" PRId64, r->total);
-    rcycle__claims__list_claims_reply__free_unpacked(r, NULL);
-    gw_add_header(ex, "x-total-count", total);
-    gw_respond_json(ex, 200, list);
+    gw_call(ex, ex->gw->claims, RPC_CLAIMS_CREATE_CLAIM, &req.base, &created_view, NULL);
 }
 
 void route_list_claims(gw_exchange *ex)
@@ -85,29 +54,31 @@ void route_list_claims(gw_exchange *ex)
     if (gw_query_int(ex, "limit", &req.limit, &req.has_limit) != 0 ||
         gw_query_int(ex, "offset", &req.offset, &req.has_offset) != 0)
         return;
-    gw_call(ex, ex->gw->claims, "ListClaims", &req.base, on_claims);
+    gw_call(ex, ex->gw->claims, RPC_CLAIMS_LIST_CLAIMS, &req.base, &claims_view, NULL);
 }
 
-static void call_with_claim_id(gw_exchange *ex, const char *method, gw_reply_fn fn)
+/* The claim routes whose only input is the path's id. */
+static void call_with_claim_id(gw_exchange *ex, const ProtobufCMethodDescriptor *method,
+                               const gw_view *view)
 {
     Rcycle__Claims__ClaimIdRequest req = RCYCLE__CLAIMS__CLAIM_ID_REQUEST__INIT;
     req.id = ex->id;
-    gw_call(ex, ex->gw->claims, method, &req.base, fn);
+    gw_call(ex, ex->gw->claims, method, &req.base, view, NULL);
 }
 
 void route_get_claim(gw_exchange *ex)
 {
-    call_with_claim_id(ex, "GetClaim", on_claim_ok);
+    call_with_claim_id(ex, RPC_CLAIMS_GET_CLAIM, &claim_view);
 }
 
 void route_approve_claim(gw_exchange *ex)
 {
-    call_with_claim_id(ex, "ApproveClaim", on_claim_ok);
+    call_with_claim_id(ex, RPC_CLAIMS_APPROVE_CLAIM, &claim_view);
 }
 
 void route_withdraw_claim(gw_exchange *ex)
 {
-    call_with_claim_id(ex, "WithdrawClaim", on_claim_ok);
+    call_with_claim_id(ex, RPC_CLAIMS_WITHDRAW_CLAIM, &claim_view);
 }
 
 void route_deny_claim(gw_exchange *ex)
@@ -121,27 +92,10 @@ void route_deny_claim(gw_exchange *ex)
     Rcycle__Claims__DenyClaimRequest req = RCYCLE__CLAIMS__DENY_CLAIM_REQUEST__INIT;
     req.id = ex->id;
     req.reason = (char *)reason;
-    gw_call(ex, ex->gw->claims, "DenyClaim", &req.base, on_claim_ok);
-}
-
-static void on_events(gw_exchange *ex, rpc_reply *reply)
-{
-    if (reply->code != RC_OK) {
-        gw_respond_reply_error(ex, reply);
-        return;
-    }
-    Rcycle__Claims__ListEventsReply *r = (Rcycle__Claims__ListEventsReply *)gw_unpack_reply(
-        ex, reply, &rcycle__claims__list_events_reply__descriptor);
-    if (r == NULL)
-        return;
-    json_t *list = json_array();
-    for (size_t i = 0; i < r->n_events; i++)
-        json_array_append_new(list, json_from_event(r->events[i]));
-    rcycle__claims__list_events_reply__free_unpacked(r, NULL);
-    gw_respond_json(ex, 200, list);
+    gw_call(ex, ex->gw->claims, RPC_CLAIMS_DENY_CLAIM, &req.base, &claim_view, NULL);
 }
 
 void route_claim_events(gw_exchange *ex)
 {
-    call_with_claim_id(ex, "ListEvents", on_events);
+    call_with_claim_id(ex, RPC_CLAIMS_LIST_EVENTS, &events_view);
 }

@@ -1,32 +1,39 @@
 /* routes_listings.c - the hardware registry, listings and the leaderboard
  * (svc-listings). */
-#include <inttypes.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "json_map.h"
 #include "routes.h"
 
-static void on_hardware(gw_exchange *ex, rpc_reply *reply)
+static json_t *hardware_body(gw_exchange *ex, const ProtobufCMessage *msg, void *arg)
 {
-    if (reply->code == RC_NOT_FOUND) {
-        gw_respond_error_json(
-            ex, RC_NOT_FOUND,
-            json_pack("{s:s, s:b}", "error", "hardware not found in the registry", "found", 0));
-        return;
-    }
-    if (reply->code != RC_OK) {
-        gw_respond_reply_error(ex, reply);
-        return;
-    }
-    Rcycle__Listings__Hardware *h = (Rcycle__Listings__Hardware *)gw_unpack_reply(
-        ex, reply, &rcycle__listings__hardware__descriptor);
-    if (h == NULL)
-        return;
-    json_t *body = json_from_hardware(h);
-    rcycle__listings__hardware__free_unpacked(h, NULL);
-    gw_respond_json(ex, 200, body);
+    (void)ex, (void)arg;
+    return json_from_hardware((const Rcycle__Listings__Hardware *)msg);
 }
+
+/* API.md's 404 for a serial the registry does not know carries found. */
+static int hardware_not_found(gw_exchange *ex, const rpc_reply *reply, void *arg)
+{
+    (void)arg;
+    if (reply->code != RC_NOT_FOUND)
+        return 0;
+    gw_respond_error_json(
+        ex, RC_NOT_FOUND,
+        json_pack("{s:s, s:b}", "error", "hardware not found in the registry", "found", 0));
+    return 1;
+}
+
+static const gw_view hardware_view = {
+    .status = 200, .to_json = hardware_body, .on_error = hardware_not_found};
+
+static json_t *listing_body(gw_exchange *ex, const ProtobufCMessage *msg, void *arg)
+{
+    (void)ex, (void)arg;
+    return json_from_listing((const Rcycle__Listings__Listing *)msg);
+}
+
+static const gw_view listing_view = {.status = 200, .to_json = listing_body};
+static const gw_view listings_view = {.status = 200, .item = listing_body};
 
 void route_lookup_hardware(gw_exchange *ex)
 {
@@ -38,27 +45,7 @@ void route_lookup_hardware(gw_exchange *ex)
     }
     Rcycle__Listings__LookupHardwareRequest req = RCYCLE__LISTINGS__LOOKUP_HARDWARE_REQUEST__INIT;
     req.serial_number = (char *)serial;
-    gw_call(ex, ex->gw->listings, "LookupHardware", &req.base, on_hardware);
-}
-
-static void on_listings(gw_exchange *ex, rpc_reply *reply)
-{
-    if (reply->code != RC_OK) {
-        gw_respond_reply_error(ex, reply);
-        return;
-    }
-    Rcycle__Listings__ListListingsReply *r = (Rcycle__Listings__ListListingsReply *)gw_unpack_reply(
-        ex, reply, &rcycle__listings__list_listings_reply__descriptor);
-    if (r == NULL)
-        return;
-    json_t *list = json_array();
-    for (size_t i = 0; i < r->n_listings; i++)
-        json_array_append_new(list, json_from_listing(r->listings[i]));
-    char total[24];
-    snprintf(total, sizeof total, "%" PRId64, r->total);
-    rcycle__listings__list_listings_reply__free_unpacked(r, NULL);
-    gw_add_header(ex, "x-total-count", total);
-    gw_respond_json(ex, 200, list);
+    gw_call(ex, ex->gw->listings, RPC_LISTINGS_LOOKUP_HARDWARE, &req.base, &hardware_view, NULL);
 }
 
 void route_list_listings(gw_exchange *ex)
@@ -71,35 +58,14 @@ void route_list_listings(gw_exchange *ex)
     if (gw_query_int(ex, "limit", &req.limit, &req.has_limit) != 0 ||
         gw_query_int(ex, "offset", &req.offset, &req.has_offset) != 0)
         return;
-    gw_call(ex, ex->gw->listings, "ListListings", &req.base, on_listings);
-}
-
-/* Answers a reply that carries a Listing with its JSON and status. */
-static void respond_listing(gw_exchange *ex, rpc_reply *reply, int status)
-{
-    if (reply->code != RC_OK) {
-        gw_respond_reply_error(ex, reply);
-        return;
-    }
-    Rcycle__Listings__Listing *l = (Rcycle__Listings__Listing *)gw_unpack_reply(
-        ex, reply, &rcycle__listings__listing__descriptor);
-    if (l == NULL)
-        return;
-    json_t *body = json_from_listing(l);
-    rcycle__listings__listing__free_unpacked(l, NULL);
-    gw_respond_json(ex, status, body);
-}
-
-static void on_listing(gw_exchange *ex, rpc_reply *reply)
-{
-    respond_listing(ex, reply, 200);
+    gw_call(ex, ex->gw->listings, RPC_LISTINGS_LIST_LISTINGS, &req.base, &listings_view, NULL);
 }
 
 void route_get_listing(gw_exchange *ex)
 {
     Rcycle__Listings__GetListingRequest req = RCYCLE__LISTINGS__GET_LISTING_REQUEST__INIT;
     req.id = ex->id;
-    gw_call(ex, ex->gw->listings, "GetListing", &req.base, on_listing);
+    gw_call(ex, ex->gw->listings, RPC_LISTINGS_GET_LISTING, &req.base, &listing_view, NULL);
 }
 
 /* ---- POST /api/listings ---- */
@@ -128,14 +94,15 @@ static const struct create_field {
  * service's message (which lists the media) as both error and message, and
  * blocked. A PERMISSION_DENIED without the StorageMediaBlock detail is a
  * plain refusal. */
-static void respond_blocked(gw_exchange *ex, const rpc_reply *reply)
+static int respond_blocked(gw_exchange *ex, const rpc_reply *reply, void *arg)
 {
+    (void)arg;
+    if (reply->code != RC_PERMISSION_DENIED || reply->payload_len == 0)
+        return 0;
     Rcycle__Listings__StorageMediaBlock *block =
         rcycle__listings__storage_media_block__unpack(NULL, reply->payload_len, reply->payload);
-    if (block == NULL) {
-        gw_respond_reply_error(ex, reply);
-        return;
-    }
+    if (block == NULL)
+        return 0;
     json_t *media = json_array();
     for (size_t i = 0; i < block->n_media; i++)
         json_array_append_new(media, json_string(block->media[i]));
@@ -144,15 +111,11 @@ static void respond_blocked(gw_exchange *ex, const rpc_reply *reply)
     gw_respond_error_json(ex, RC_PERMISSION_DENIED,
                           json_pack("{s:s, s:b, s:s, s:o}", "error", message, "blocked", 1,
                                     "message", message, "media", media));
+    return 1;
 }
 
-static void on_listing_created(gw_exchange *ex, rpc_reply *reply)
-{
-    if (reply->code == RC_PERMISSION_DENIED && reply->payload_len > 0)
-        respond_blocked(ex, reply);
-    else
-        respond_listing(ex, reply, 201);
-}
+static const gw_view created_view = {
+    .status = 201, .to_json = listing_body, .on_error = respond_blocked};
 
 void route_create_listing(gw_exchange *ex)
 {
@@ -168,7 +131,7 @@ void route_create_listing(gw_exchange *ex)
         /* protobuf-c's fields are not const, but packing only reads them. */
         *(char **)((char *)&req + f->offset) = (char *)value;
     }
-    gw_call(ex, ex->gw->listings, "CreateListing", &req.base, on_listing_created);
+    gw_call(ex, ex->gw->listings, RPC_LISTINGS_CREATE_LISTING, &req.base, &created_view, NULL);
 }
 
 /* ---- PATCH /api/listings/{id} ---- */
@@ -191,11 +154,6 @@ static const struct patch_field {
 };
 #define PATCH_FIELDS (sizeof patch_fields / sizeof patch_fields[0])
 
-static void on_listing_updated(gw_exchange *ex, rpc_reply *reply)
-{
-    respond_listing(ex, reply, 200);
-}
-
 /* Each field: absent leaves it, null clears it, a string sets it. */
 void route_update_listing(gw_exchange *ex)
 {
@@ -217,46 +175,31 @@ void route_update_listing(gw_exchange *ex)
         edits[i].value = (char *)value; /* NULL: present without value, a clear */
         *(Rcycle__OptString **)((char *)&req + f->offset) = &edits[i];
     }
-    gw_call(ex, ex->gw->listings, "UpdateListing", &req.base, on_listing_updated);
+    gw_call(ex, ex->gw->listings, RPC_LISTINGS_UPDATE_LISTING, &req.base, &listing_view, NULL);
 }
 
 /* ---- DELETE /api/listings/{id} ---- */
 
-static void on_listing_withdrawn(gw_exchange *ex, rpc_reply *reply)
-{
-    if (reply->code != RC_OK)
-        gw_respond_reply_error(ex, reply);
-    else
-        gw_respond_no_content(ex);
-}
+static const gw_view no_content_view = {.status = 204};
 
 void route_withdraw_listing(gw_exchange *ex)
 {
     Rcycle__Listings__WithdrawListingRequest req = RCYCLE__LISTINGS__WITHDRAW_LISTING_REQUEST__INIT;
     req.id = ex->id;
-    gw_call(ex, ex->gw->listings, "WithdrawListing", &req.base, on_listing_withdrawn);
+    gw_call(ex, ex->gw->listings, RPC_LISTINGS_WITHDRAW_LISTING, &req.base, &no_content_view, NULL);
 }
 
 /* ---- GET /api/leaderboard ---- */
 
-static void on_leaderboard(gw_exchange *ex, rpc_reply *reply)
+static json_t *leaderboard_row(gw_exchange *ex, const ProtobufCMessage *msg, void *arg)
 {
-    if (reply->code != RC_OK) {
-        gw_respond_reply_error(ex, reply);
-        return;
-    }
-    Rcycle__Listings__LeaderboardReply *r = (Rcycle__Listings__LeaderboardReply *)gw_unpack_reply(
-        ex, reply, &rcycle__listings__leaderboard_reply__descriptor);
-    if (r == NULL)
-        return;
-    json_t *list = json_array();
-    for (size_t i = 0; i < r->n_entries; i++)
-        json_array_append_new(list, json_from_leaderboard_entry(r->entries[i]));
-    rcycle__listings__leaderboard_reply__free_unpacked(r, NULL);
-    gw_respond_json(ex, 200, list);
+    (void)ex, (void)arg;
+    return json_from_leaderboard_entry((const Rcycle__Listings__LeaderboardEntry *)msg);
 }
+
+static const gw_view leaderboard_view = {.status = 200, .item = leaderboard_row};
 
 void route_leaderboard(gw_exchange *ex)
 {
-    gw_call(ex, ex->gw->listings, "Leaderboard", NULL, on_leaderboard);
+    gw_call(ex, ex->gw->listings, RPC_LISTINGS_LEADERBOARD, NULL, &leaderboard_view, NULL);
 }

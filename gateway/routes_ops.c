@@ -15,8 +15,9 @@ typedef struct readiness {
     int healthy;
 } readiness;
 
-static void on_health(gw_exchange *ex, rpc_reply *reply)
+static void on_health(gw_exchange *ex, rpc_reply *reply, void *arg)
 {
+    (void)arg;
     readiness *r = ex->data;
     r->answered++;
     if (reply->code == RC_OK)
@@ -36,7 +37,7 @@ void route_readyz(gw_exchange *ex)
         abort();
     ex->data = r;
     ex->free_data = free;
-    gw_call(ex, ex->gw->users, "Health", NULL, on_health);
-    gw_call(ex, ex->gw->listings, "Health", NULL, on_health);
-    gw_call(ex, ex->gw->claims, "Health", NULL, on_health);
+    gw_call_then(ex, ex->gw->users, RPC_COMMON_HEALTH, NULL, on_health, NULL);
+    gw_call_then(ex, ex->gw->listings, RPC_COMMON_HEALTH, NULL, on_health, NULL);
+    gw_call_then(ex, ex->gw->claims, RPC_COMMON_HEALTH, NULL, on_health, NULL);
 }

@@ -8,26 +8,21 @@
 
 #define COOKIE_LEN 160
 
-static void on_login(gw_exchange *ex, rpc_reply *reply)
+/* The session cookie, and the token and CSRF token in the body (API.md). */
+static json_t *login_body(gw_exchange *ex, const ProtobufCMessage *msg, void *arg)
 {
-    if (reply->code != RC_OK) {
-        gw_respond_reply_error(ex, reply);
-        return;
-    }
-    Rcycle__Users__LoginReply *r = (Rcycle__Users__LoginReply *)gw_unpack_reply(
-        ex, reply, &rcycle__users__login_reply__descriptor);
-    if (r == NULL)
-        return;
+    const Rcycle__Users__LoginReply *r = (const Rcycle__Users__LoginReply *)msg;
     char csrf[TOKEN_TEXT_LEN + 1];
     char cookie[COOKIE_LEN];
+    (void)arg;
     token_csrf(r->token, csrf);
     gw_session_cookie(ex->gw, r->token, cookie, sizeof cookie);
     gw_add_header(ex, "set-cookie", cookie);
-    json_t *body = json_pack("{s:s, s:s, s:o}", "token", r->token, "csrfToken", csrf, "user",
-                             json_from_user(r->user));
-    rcycle__users__login_reply__free_unpacked(r, NULL);
-    gw_respond_json(ex, 200, body);
+    return json_pack("{s:s, s:s, s:o}", "token", r->token, "csrfToken", csrf, "user",
+                     json_from_user(r->user));
 }
+
+static const gw_view login_view = {.status = 200, .to_json = login_body};
 
 void route_login(gw_exchange *ex)
 {
@@ -41,20 +36,19 @@ void route_login(gw_exchange *ex)
     Rcycle__Users__LoginRequest req = RCYCLE__USERS__LOGIN_REQUEST__INIT;
     req.email = (char *)email;
     req.password = (char *)password;
-    gw_call(ex, ex->gw->users, "Login", &req.base, on_login);
+    gw_call(ex, ex->gw->users, RPC_USERS_LOGIN, &req.base, &login_view, NULL);
 }
 
-static void on_logout(gw_exchange *ex, rpc_reply *reply)
+static json_t *clear_cookie(gw_exchange *ex, const ProtobufCMessage *msg, void *arg)
 {
-    if (reply->code != RC_OK) {
-        gw_respond_reply_error(ex, reply);
-        return;
-    }
     char cookie[COOKIE_LEN];
+    (void)msg, (void)arg;
     gw_session_cookie(ex->gw, NULL, cookie, sizeof cookie);
     gw_add_header(ex, "set-cookie", cookie);
-    gw_respond_no_content(ex);
+    return NULL;
 }
+
+static const gw_view logout_view = {.status = 204, .to_json = clear_cookie};
 
 void route_logout(gw_exchange *ex)
 {
@@ -63,7 +57,7 @@ void route_logout(gw_exchange *ex)
     auth_cache_forget(ex->gw->auth, ex->token, rpc_now_ms());
     Rcycle__Users__LogoutRequest req = RCYCLE__USERS__LOGOUT_REQUEST__INIT;
     req.token = ex->token;
-    gw_call(ex, ex->gw->users, "Logout", &req.base, on_logout);
+    gw_call(ex, ex->gw->users, RPC_USERS_LOGOUT, &req.base, &logout_view, NULL);
 }
 
 void route_me(gw_exchange *ex)

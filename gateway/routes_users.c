@@ -5,41 +5,18 @@
 #include "json_map.h"
 #include "routes.h"
 
-static void on_users(gw_exchange *ex, rpc_reply *reply)
+static json_t *user_body(gw_exchange *ex, const ProtobufCMessage *msg, void *arg)
 {
-    if (reply->code != RC_OK) {
-        gw_respond_reply_error(ex, reply);
-        return;
-    }
-    Rcycle__Users__ListUsersReply *r = (Rcycle__Users__ListUsersReply *)gw_unpack_reply(
-        ex, reply, &rcycle__users__list_users_reply__descriptor);
-    if (r == NULL)
-        return;
-    json_t *list = json_array();
-    for (size_t i = 0; i < r->n_users; i++)
-        json_array_append_new(list, json_from_user(r->users[i]));
-    rcycle__users__list_users_reply__free_unpacked(r, NULL);
-    gw_respond_json(ex, 200, list);
+    (void)ex, (void)arg;
+    return json_from_user((const Rcycle__Users__User *)msg);
 }
+
+static const gw_view users_view = {.status = 200, .item = user_body};
+static const gw_view created_view = {.status = 201, .to_json = user_body};
 
 void route_list_users(gw_exchange *ex)
 {
-    gw_call(ex, ex->gw->users, "ListUsers", NULL, on_users);
-}
-
-static void on_user_created(gw_exchange *ex, rpc_reply *reply)
-{
-    if (reply->code != RC_OK) {
-        gw_respond_reply_error(ex, reply);
-        return;
-    }
-    Rcycle__Users__User *u =
-        (Rcycle__Users__User *)gw_unpack_reply(ex, reply, &rcycle__users__user__descriptor);
-    if (u == NULL)
-        return;
-    json_t *body = json_from_user(u);
-    rcycle__users__user__free_unpacked(u, NULL);
-    gw_respond_json(ex, 201, body);
+    gw_call(ex, ex->gw->users, RPC_USERS_LIST_USERS, NULL, &users_view, NULL);
 }
 
 void route_create_user(gw_exchange *ex)
@@ -64,6 +41,6 @@ void route_create_user(gw_exchange *ex)
     req.password = (char *)password;
     req.roles = (char **)roles;
     req.n_roles = n_roles;
-    gw_call(ex, ex->gw->users, "CreateUser", &req.base, on_user_created);
+    gw_call(ex, ex->gw->users, RPC_USERS_CREATE_USER, &req.base, &created_view, NULL);
     free(roles);
 }

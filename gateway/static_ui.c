@@ -6,6 +6,7 @@
  * inline script, no framing. Files are revalidated on every use (no-cache,
  * with the ETag h2o computes), so a new version is picked up at once without
  * hashed file names. */
+#include "gateway.h"
 #include "static_ui.h"
 
 #define GZIP_MIN_BYTES 512
@@ -49,6 +50,20 @@ void gw_register_security_headers(h2o_pathconf_t *pathconf)
     h2o_headers_register(pathconf, security_headers);
 }
 
+/* Runs before the file handler and passes every request on: a file carries
+ * an X-Request-Id like every API answer, so a report about a page can be
+ * found in the log. */
+static int stamp_request_id(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    char id[GW_REQUEST_ID_LEN];
+    gw_request_id(req, id);
+    h2o_iovec_t v = h2o_strdup(&req->pool, id, SIZE_MAX);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
+                          v.base, v.len);
+    return -1;
+}
+
 h2o_pathconf_t *gw_register_ui(h2o_hostconf_t *host, const char *ui_dir)
 {
     static const char *index_files[] = {"index.html", NULL};
@@ -61,6 +76,8 @@ h2o_pathconf_t *gw_register_ui(h2o_hostconf_t *host, const char *ui_dir)
     h2o_mimemap_define_mimetype(types, "mjs", "text/javascript; charset=utf-8", NULL);
     h2o_mimemap_define_mimetype(types, "json", "application/json; charset=utf-8", NULL);
     h2o_mimemap_define_mimetype(types, "svg", "image/svg+xml; charset=utf-8", NULL);
+    h2o_handler_t *stamp = h2o_create_handler(pathconf, sizeof *stamp);
+    stamp->on_req = stamp_request_id;
     h2o_file_register(pathconf, ui_dir, index_files, types, 0);
     h2o_mem_release_shared(types);
     h2o_compress_args_t gzip = {

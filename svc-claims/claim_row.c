@@ -1,5 +1,4 @@
-/* claim_row.c - reading claims, who may see them, and the calls to
- * svc-listings that a claim's steps make. */
+/* claim_row.c - reading claims, and who may see them. */
 #include <string.h>
 
 #include "claims.h"
@@ -62,8 +61,8 @@ static const db_stmt load_claim = {
 
 rc_status claim_load(const rpc_request *req, int64_t id, PGresult **res, claim_row *out)
 {
-    char id_text[24];
-    snprintf(id_text, sizeof id_text, "%lld", (long long)id);
+    char id_text[DB_INT64_LEN];
+    db_param_int64(id_text, id);
     const char *params[] = {id_text};
     rc_status st = db_exec(req->db, &load_claim, params, req->request_id, res);
     if (st != RC_OK)
@@ -92,44 +91,4 @@ int claim_visible_to(const claim_row *c, const Rcycle__Caller *caller)
 int claim_is_open(const char *status)
 {
     return strcmp(status, "pending_owner") == 0 || strcmp(status, "pending_security") == 0;
-}
-
-void listings_call(claims_service *svc, const char *method, const ProtobufCMessage *request,
-                   const Rcycle__Caller *caller, const char *request_id, rpc_reply *reply)
-{
-    rpc_call_opts opts = {
-        .request_id = request_id,
-        .caller = caller,
-        .deadline_ms = rpc_now_ms() + LISTINGS_CALL_MS,
-    };
-    rpc_call(svc->listings, method, request, &opts, reply);
-}
-
-void listings_reserve(claims_service *svc, int64_t listing_id, int64_t claim_id,
-                      const char *department, const Rcycle__Caller *caller, const char *request_id,
-                      rpc_reply *reply)
-{
-    Rcycle__Listings__ReserveRequest r = RCYCLE__LISTINGS__RESERVE_REQUEST__INIT;
-    r.listing_id = listing_id;
-    r.claim_id = claim_id;
-    r.department = (char *)department;
-    listings_call(svc, "Reserve", &r.base, caller, request_id, reply);
-}
-
-void listings_release(claims_service *svc, int64_t listing_id, int64_t claim_id,
-                      const char *request_id, rpc_reply *reply)
-{
-    Rcycle__Listings__ReleaseRequest r = RCYCLE__LISTINGS__RELEASE_REQUEST__INIT;
-    r.listing_id = listing_id;
-    r.claim_id = claim_id;
-    listings_call(svc, "Release", &r.base, NULL, request_id, reply);
-}
-
-void listings_transfer(claims_service *svc, int64_t listing_id, int64_t claim_id,
-                       const char *request_id, rpc_reply *reply)
-{
-    Rcycle__Listings__TransferRequest r = RCYCLE__LISTINGS__TRANSFER_REQUEST__INIT;
-    r.listing_id = listing_id;
-    r.claim_id = claim_id;
-    listings_call(svc, "Transfer", &r.base, NULL, request_id, reply);
 }

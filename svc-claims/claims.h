@@ -7,23 +7,24 @@
 #ifndef SVC_CLAIMS_CLAIMS_H
 #define SVC_CLAIMS_CLAIMS_H
 
-#include <pthread.h>
-
 #include "claims.pb-c.h"
 #include "listings.pb-c.h"
-#include "rpc.h"
+#include "rpc_server.h"
 #include "service.h"
+#include "worker.h"
 
-/* How long a call to svc-listings may take at most. */
+/* How long a call to svc-listings may take at most; a call made for a
+ * request gets less when the request has less left. */
 #define LISTINGS_CALL_MS 3000
+
+/* How often the settler runs (settle.c). */
+#define SETTLE_PERIOD_MS 1000
+#define SETTLE_JITTER_MS 200
 
 typedef struct claims_service {
     rpc_client *listings;
     db_pool *pool;
-    pthread_t settler;
-    pthread_mutex_t mu;
-    pthread_cond_t wake;
-    int stopping;
+    worker *settler;
 } claims_service;
 
 /* A claim as read from the database: the API's Claim (its strings point into
@@ -56,19 +57,23 @@ int claim_visible_to(const claim_row *c, const Rcycle__Caller *caller);
 
 int claim_is_open(const char *status);
 
+/* ---- listings_client.c ---- */
+
 /* Calls method on svc-listings with request; fills reply (clear it after).
- * caller may be NULL for the service's own background work. */
-void listings_call(claims_service *svc, const char *method, const ProtobufCMessage *request,
-                   const Rcycle__Caller *caller, const char *request_id, rpc_reply *reply);
+ * req is the request being served, whose id and deadline the call carries,
+ * or NULL for the settler's own work; caller may be NULL. */
+void listings_call(claims_service *svc, const rpc_request *req,
+                   const ProtobufCMethodDescriptor *method, const ProtobufCMessage *request,
+                   const Rcycle__Caller *caller, rpc_reply *reply);
 
 /* The three listing steps of a claim; each is idempotent for a claim id. */
-void listings_reserve(claims_service *svc, int64_t listing_id, int64_t claim_id,
-                      const char *department, const Rcycle__Caller *caller, const char *request_id,
+void listings_reserve(claims_service *svc, const rpc_request *req, int64_t listing_id,
+                      int64_t claim_id, const char *department, const Rcycle__Caller *caller,
                       rpc_reply *reply);
-void listings_release(claims_service *svc, int64_t listing_id, int64_t claim_id,
-                      const char *request_id, rpc_reply *reply);
-void listings_transfer(claims_service *svc, int64_t listing_id, int64_t claim_id,
-                       const char *request_id, rpc_reply *reply);
+void listings_release(claims_service *svc, const rpc_request *req, int64_t listing_id,
+                      int64_t claim_id, rpc_reply *reply);
+void listings_transfer(claims_service *svc, const rpc_request *req, int64_t listing_id,
+                       int64_t claim_id, rpc_reply *reply);
 
 /* The ends of a reservation (create.c), shared with the settler. */
 rc_status claim_confirm_reserved(db_conn *db, const char *request_id, int64_t claim_id,
@@ -92,8 +97,8 @@ void claims_approve(const rpc_request *req, rpc_reply *reply);
 void claims_deny(const rpc_request *req, rpc_reply *reply);
 void claims_withdraw(const rpc_request *req, rpc_reply *reply);
 
-/* The background settler (settle.c). */
-int settler_start(claims_service *svc);
-void settler_stop(claims_service *svc);
+/* One round of the settler (settle.c); main.c runs it on a worker every
+ * SETTLE_PERIOD_MS. arg is the claims_service. */
+void claims_settle(void *arg);
 
 #endif

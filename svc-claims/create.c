@@ -51,16 +51,16 @@ static const db_stmt abandon = {
 rc_status claim_confirm_reserved(db_conn *db, const char *request_id, int64_t claim_id,
                                  const char *note, PGresult **res)
 {
-    char id[24];
-    snprintf(id, sizeof id, "%lld", (long long)claim_id);
+    char id[DB_INT64_LEN];
+    db_param_int64(id, claim_id);
     const char *params[] = {id, note};
     return db_exec(db, &confirm_reserved, params, request_id, res);
 }
 
 rc_status claim_abandon(db_conn *db, const char *request_id, int64_t claim_id, const char *note)
 {
-    char id[24];
-    snprintf(id, sizeof id, "%lld", (long long)claim_id);
+    char id[DB_INT64_LEN];
+    db_param_int64(id, claim_id);
     const char *params[] = {id, note};
     PGresult *res = NULL;
     rc_status st = db_exec(db, &abandon, params, request_id, &res);
@@ -96,7 +96,7 @@ static Rcycle__Listings__Listing *claimable_listing(const rpc_request *req, int6
     Rcycle__Listings__GetListingRequest get = RCYCLE__LISTINGS__GET_LISTING_REQUEST__INIT;
     get.id = listing_id;
     rpc_reply got = {0};
-    listings_call(req->service, "GetListing", &get.base, req->caller, req->request_id, &got);
+    listings_call(req->service, req, RPC_LISTINGS_GET_LISTING, &get.base, req->caller, &got);
     if (got.code != RC_OK) {
         rpc_reply_error(reply, got.code, "%s",
                         got.code == RC_NOT_FOUND ? "listing not found" : "listings unavailable");
@@ -126,9 +126,9 @@ static rc_status insert_reserving(const rpc_request *req,
                                   const Rcycle__Claims__CreateClaimRequest *r,
                                   const Rcycle__Listings__Listing *l, int64_t *claim_id)
 {
-    char listing_id[24], user_id[24];
-    snprintf(listing_id, sizeof listing_id, "%lld", (long long)l->id);
-    snprintf(user_id, sizeof user_id, "%lld", (long long)req->caller->user_id);
+    char listing_id[DB_INT64_LEN], user_id[DB_INT64_LEN];
+    db_param_int64(listing_id, l->id);
+    db_param_int64(user_id, req->caller->user_id);
     const char *params[] = {
         listing_id,       l->title,      l->serial_number,
         l->category,      l->department, req->caller->department,
@@ -199,11 +199,7 @@ static void finish_reservation(const rpc_request *req, int64_t claim_id, const r
 
 void claims_create(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Claims__CreateClaimRequest *r =
-        (Rcycle__Claims__CreateClaimRequest *)rpc_unpack_request(
-            req, &rcycle__claims__create_claim_request__descriptor, reply);
-    if (r == NULL)
-        return;
+    Rcycle__Claims__CreateClaimRequest *r = (Rcycle__Claims__CreateClaimRequest *)req->input;
     Rcycle__Listings__Listing *l = NULL;
     if (validate(req, r, reply) != 0 || (l = claimable_listing(req, r->listing_id, reply)) == NULL)
         goto out;
@@ -220,13 +216,12 @@ void claims_create(const rpc_request *req, rpc_reply *reply)
     }
     fault_point("claims.create.after_insert");
     rpc_reply reserved = {0};
-    listings_reserve(req->service, l->id, claim_id, req->caller->department, req->caller,
-                     req->request_id, &reserved);
+    listings_reserve(req->service, req, l->id, claim_id, req->caller->department, req->caller,
+                     &reserved);
     fault_point("claims.create.after_reserve");
     finish_reservation(req, claim_id, &reserved, reply);
     rpc_reply_clear(&reserved);
 out:
     if (l != NULL)
         rcycle__listings__listing__free_unpacked(l, NULL);
-    rcycle__claims__create_claim_request__free_unpacked(r, NULL);
 }

@@ -11,11 +11,11 @@
 /* Connections to svc-listings, so that its replicas share the load. */
 #define LISTINGS_DIALERS 4
 
-static const rpc_method claims_methods[] = {
-    {"CreateClaim", claims_create},     {"ListClaims", claims_list},
-    {"GetClaim", claims_get},           {"ListEvents", claims_list_events},
-    {"ApproveClaim", claims_approve},   {"DenyClaim", claims_deny},
-    {"WithdrawClaim", claims_withdraw}, {NULL, NULL},
+static const rpc_handler_fn claims_methods[RPCI_CLAIMS_COUNT] = {
+    [RPCI_CLAIMS_CREATE_CLAIM] = claims_create,     [RPCI_CLAIMS_LIST_CLAIMS] = claims_list,
+    [RPCI_CLAIMS_GET_CLAIM] = claims_get,           [RPCI_CLAIMS_LIST_EVENTS] = claims_list_events,
+    [RPCI_CLAIMS_APPROVE_CLAIM] = claims_approve,   [RPCI_CLAIMS_DENY_CLAIM] = claims_deny,
+    [RPCI_CLAIMS_WITHDRAW_CLAIM] = claims_withdraw,
 };
 
 static int claims_init(service_env *env, void **state)
@@ -34,7 +34,8 @@ static int claims_init(service_env *env, void **state)
         free(svc);
         return -1;
     }
-    if (settler_start(svc) != 0) {
+    svc->settler = worker_start("settler", SETTLE_PERIOD_MS, SETTLE_JITTER_MS, claims_settle, svc);
+    if (svc->settler == NULL) {
         rpc_client_close(svc->listings);
         free(svc);
         return -1;
@@ -46,7 +47,7 @@ static int claims_init(service_env *env, void **state)
 static void claims_fini(void *state)
 {
     claims_service *svc = state;
-    settler_stop(svc);
+    worker_stop(svc->settler);
     rpc_client_close(svc->listings);
     free(svc);
 }
@@ -56,12 +57,12 @@ static const service_def claims_service_def = {
     .addr_var = "RCYCLE_CLAIMS_ADDR",
     .default_addr = "tcp://127.0.0.1:7103",
     .default_admin_port = 7203,
-    .methods = claims_methods,
+    .rpc = RPC_SERVICE(&rcycle__claims__claims__descriptor, claims_methods),
     .init = claims_init,
     .fini = claims_fini,
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
-    return service_main(&claims_service_def);
+    return service_main(&claims_service_def, argc, argv);
 }

@@ -42,9 +42,9 @@ static const db_stmt list_events = {
 
 typedef struct claim_filter {
     const char *params[7];
-    char listing_id[24];
-    char limit[16];
-    char offset[16];
+    char listing_id[DB_INT64_LEN];
+    char limit[DB_INT64_LEN];
+    char offset[DB_INT64_LEN];
 } claim_filter;
 
 static int valid_status(const char *s)
@@ -108,34 +108,27 @@ static int build_filter(const rpc_request *req, const Rcycle__Claims__ListClaims
         return -1;
     }
     if (r->has_listing_id) {
-        snprintf(f->listing_id, sizeof f->listing_id, "%lld", (long long)r->listing_id);
+        db_param_int64(f->listing_id, r->listing_id);
         f->params[4] = f->listing_id;
     }
-    snprintf(f->limit, sizeof f->limit, "%d", limit);
-    snprintf(f->offset, sizeof f->offset, "%d", offset);
+    db_param_int64(f->limit, limit);
+    db_param_int64(f->offset, offset);
     f->params[5] = f->limit;
     f->params[6] = f->offset;
     return 0;
 }
 
+/* A db_row_fill; the Claim is the first member of a claim_row. */
+static void fill_claim(const PGresult *res, int row, void *item)
+{
+    claim_from_row(res, row, item);
+}
+
 static void reply_page(const PGresult *page, int64_t total, rpc_reply *reply)
 {
-    size_t n = (size_t)PQntuples(page);
-    claim_row *rows = calloc(n ? n : 1, sizeof *rows);
-    Rcycle__Claims__Claim **claims = calloc(n ? n : 1, sizeof *claims);
-    if (rows == NULL || claims == NULL)
-        abort();
-    for (size_t i = 0; i < n; i++) {
-        claim_from_row(page, (int)i, &rows[i]);
-        claims[i] = &rows[i].claim;
-    }
     Rcycle__Claims__ListClaimsReply out = RCYCLE__CLAIMS__LIST_CLAIMS_REPLY__INIT;
-    out.n_claims = n;
-    out.claims = claims;
     out.total = total;
-    rpc_reply_ok(reply, &out.base);
-    free(rows);
-    free(claims);
+    rpc_reply_rows(reply, &out.base, page, sizeof(claim_row), fill_claim);
 }
 
 static void run_list(const rpc_request *req, const claim_filter *f, rpc_reply *reply)
@@ -154,25 +147,16 @@ static void run_list(const rpc_request *req, const claim_filter *f, rpc_reply *r
 
 void claims_list(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Claims__ListClaimsRequest *r = (Rcycle__Claims__ListClaimsRequest *)rpc_unpack_request(
-        req, &rcycle__claims__list_claims_request__descriptor, reply);
-    if (r == NULL)
-        return;
+    Rcycle__Claims__ListClaimsRequest *r = (Rcycle__Claims__ListClaimsRequest *)req->input;
     claim_filter f;
     if (build_filter(req, r, &f, reply) == 0)
         run_list(req, &f, reply);
-    rcycle__claims__list_claims_request__free_unpacked(r, NULL);
 }
 
 /* Loads a claim the caller may see; answers 400/404/403 otherwise. */
 static int load_visible(const rpc_request *req, PGresult **res, claim_row *row, rpc_reply *reply)
 {
-    Rcycle__Claims__ClaimIdRequest *r = (Rcycle__Claims__ClaimIdRequest *)rpc_unpack_request(
-        req, &rcycle__claims__claim_id_request__descriptor, reply);
-    if (r == NULL)
-        return -1;
-    int64_t id = r->id;
-    rcycle__claims__claim_id_request__free_unpacked(r, NULL);
+    int64_t id = ((const Rcycle__Claims__ClaimIdRequest *)req->input)->id;
     rc_status st = claim_load(req, id, res, row);
     if (st == RC_NOT_FOUND)
         rpc_reply_error(reply, RC_NOT_FOUND, "claim not found");
@@ -196,8 +180,10 @@ void claims_get(const rpc_request *req, rpc_reply *reply)
     PQclear(res);
 }
 
-static void event_from_row(const PGresult *res, int i, Rcycle__Claims__Event *e)
+/* A db_row_fill. */
+static void event_from_row(const PGresult *res, int i, void *item)
 {
+    Rcycle__Claims__Event *e = item;
     rcycle__claims__event__init(e);
     e->at = db_text(res, i, 0);
     e->has_actor_id = !PQgetisnull(res, i, 1);
@@ -209,34 +195,26 @@ static void event_from_row(const PGresult *res, int i, Rcycle__Claims__Event *e)
     e->note = db_text(res, i, 6);
 }
 
+static void reply_events(const PGresult *events, rpc_reply *reply)
+{
+    Rcycle__Claims__ListEventsReply out = RCYCLE__CLAIMS__LIST_EVENTS_REPLY__INIT;
+    rpc_reply_rows(reply, &out.base, events, sizeof(Rcycle__Claims__Event), event_from_row);
+}
+
 void claims_list_events(const rpc_request *req, rpc_reply *reply)
 {
     PGresult *claim = NULL, *events = NULL;
     claim_row row;
     if (load_visible(req, &claim, &row, reply) != 0)
         return;
-    char id[24];
-    snprintf(id, sizeof id, "%lld", (long long)row.claim.id);
+    char id[DB_INT64_LEN];
+    db_param_int64(id, row.claim.id);
     const char *params[] = {id};
     rc_status st = db_exec(req->db, &list_events, params, req->request_id, &events);
     if (st != RC_OK) {
         rpc_reply_db_error(reply, st);
     } else {
-        size_t n = (size_t)PQntuples(events);
-        Rcycle__Claims__Event *items = calloc(n ? n : 1, sizeof *items);
-        Rcycle__Claims__Event **ptrs = calloc(n ? n : 1, sizeof *ptrs);
-        if (items == NULL || ptrs == NULL)
-            abort();
-        for (size_t i = 0; i < n; i++) {
-            event_from_row(events, (int)i, &items[i]);
-            ptrs[i] = &items[i];
-        }
-        Rcycle__Claims__ListEventsReply out = RCYCLE__CLAIMS__LIST_EVENTS_REPLY__INIT;
-        out.n_events = n;
-        out.events = ptrs;
-        rpc_reply_ok(reply, &out.base);
-        free(items);
-        free(ptrs);
+        reply_events(events, reply);
     }
     PQclear(events);
     PQclear(claim);

@@ -30,19 +30,16 @@
  * (ListListingEvents), followed from a cursor kept in claims.feed_cursor and
  * advanced in the same transaction as the cancellations it causes, so no
  * event is lost or applied twice. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "claims.h"
 #include "db.h"
 #include "log.h"
 
-#define SETTLE_PERIOD_MS 1000
-#define SETTLE_AFTER_MS  5000
-#define SETTLE_BATCH     100
-#define FEED_BATCH       200
+#define SETTLE_AFTER_MS 5000
+#define SETTLE_BATCH    100
+#define FEED_BATCH      200
 
 static const db_stmt unsettled = {
     "claims_unsettled",
@@ -94,17 +91,20 @@ static const db_stmt close_for_listing = {
     2,
 };
 
+/* One owed step; the strings point into the result it was read from, which
+ * outlives the step (a department may be 200 characters of up to 4 bytes
+ * each, so it is never copied into a buffer of guessed size). */
 typedef struct owed_step {
     int64_t claim_id;
     int64_t listing_id;
-    char sync[16];
-    char department[256];
+    const char *sync;
+    const char *department;
 } owed_step;
 
 static void settle_reserve(claims_service *svc, db_conn *db, const owed_step *s)
 {
     rpc_reply r = {0};
-    listings_reserve(svc, s->listing_id, s->claim_id, s->department, NULL, NULL, &r);
+    listings_reserve(svc, NULL, s->listing_id, s->claim_id, s->department, NULL, &r);
     if (r.code == RC_OK) {
         PGresult *res = NULL;
         claim_confirm_reserved(db, NULL, s->claim_id, "settled after an interruption", &res);
@@ -113,7 +113,7 @@ static void settle_reserve(claims_service *svc, db_conn *db, const owed_step *s)
     } else if (r.code == RC_FAILED_PRECONDITION || r.code == RC_NOT_FOUND ||
                r.code == RC_PERMISSION_DENIED) {
         rpc_reply fenced = {0};
-        listings_release(svc, s->listing_id, s->claim_id, NULL, &fenced);
+        listings_release(svc, NULL, s->listing_id, s->claim_id, &fenced);
         if (fenced.code == RC_OK || fenced.code == RC_NOT_FOUND) {
             claim_abandon(db, NULL, s->claim_id, "listing not available");
             log_info(NULL, "claim %lld abandoned by the settler", (long long)s->claim_id);
@@ -126,7 +126,7 @@ static void settle_reserve(claims_service *svc, db_conn *db, const owed_step *s)
 static void settle_release(claims_service *svc, db_conn *db, const owed_step *s)
 {
     rpc_reply r = {0};
-    listings_release(svc, s->listing_id, s->claim_id, NULL, &r);
+    listings_release(svc, NULL, s->listing_id, s->claim_id, &r);
     if (r.code == RC_OK || r.code == RC_NOT_FOUND) {
         claim_release_confirmed(db, NULL, s->claim_id);
         log_info(NULL, "claim %lld: release confirmed by the settler", (long long)s->claim_id);
@@ -137,7 +137,7 @@ static void settle_release(claims_service *svc, db_conn *db, const owed_step *s)
 static void settle_transfer(claims_service *svc, db_conn *db, const owed_step *s)
 {
     rpc_reply r = {0};
-    listings_transfer(svc, s->listing_id, s->claim_id, NULL, &r);
+    listings_transfer(svc, NULL, s->listing_id, s->claim_id, &r);
     PGresult *res = NULL;
     if (r.code == RC_OK) {
         claim_finish_transfer(db, NULL, s->claim_id, "completed after an interruption", &res);
@@ -150,39 +150,30 @@ static void settle_transfer(claims_service *svc, db_conn *db, const owed_step *s
     rpc_reply_clear(&r);
 }
 
-static int load_owed_steps(db_conn *db, owed_step *steps, int max)
-{
-    char after[16], limit[16];
-    snprintf(after, sizeof after, "%d", SETTLE_AFTER_MS);
-    snprintf(limit, sizeof limit, "%d", max);
-    const char *params[] = {after, limit};
-    PGresult *res = NULL;
-    if (db_exec(db, &unsettled, params, NULL, &res) != RC_OK)
-        return 0;
-    int n = PQntuples(res);
-    for (int i = 0; i < n; i++) {
-        steps[i].claim_id = db_int64(res, i, 0);
-        steps[i].listing_id = db_int64(res, i, 1);
-        snprintf(steps[i].sync, sizeof steps[i].sync, "%s", db_text(res, i, 2));
-        snprintf(steps[i].department, sizeof steps[i].department, "%s", db_text(res, i, 3));
-    }
-    PQclear(res);
-    return n;
-}
-
 /* Repeats every owed listing step that is old enough. */
 static void settle_owed_steps(claims_service *svc, db_conn *db)
 {
-    owed_step steps[SETTLE_BATCH];
-    int n = load_owed_steps(db, steps, SETTLE_BATCH);
-    for (int i = 0; i < n; i++) {
-        if (strcmp(steps[i].sync, "reserve") == 0)
-            settle_reserve(svc, db, &steps[i]);
-        else if (strcmp(steps[i].sync, "release") == 0)
-            settle_release(svc, db, &steps[i]);
+    char after[DB_INT64_LEN], limit[DB_INT64_LEN];
+    const char *params[] = {db_param_int64(after, SETTLE_AFTER_MS),
+                            db_param_int64(limit, SETTLE_BATCH)};
+    PGresult *res = NULL;
+    if (db_exec(db, &unsettled, params, NULL, &res) != RC_OK)
+        return;
+    for (int i = 0; i < PQntuples(res); i++) {
+        owed_step step = {
+            .claim_id = db_int64(res, i, 0),
+            .listing_id = db_int64(res, i, 1),
+            .sync = db_text(res, i, 2),
+            .department = db_text(res, i, 3),
+        };
+        if (strcmp(step.sync, "reserve") == 0)
+            settle_reserve(svc, db, &step);
+        else if (strcmp(step.sync, "release") == 0)
+            settle_release(svc, db, &step);
         else
-            settle_transfer(svc, db, &steps[i]);
+            settle_transfer(svc, db, &step);
     }
+    PQclear(res);
 }
 
 static int listing_closed(const Rcycle__Listings__ListingEvent *e)
@@ -199,18 +190,16 @@ static rc_status apply_feed_batch(db_conn *db, const Rcycle__Listings__ListListi
         const Rcycle__Listings__ListingEvent *e = r->events[i];
         if (!listing_closed(e))
             continue;
-        char listing[24], note[64];
-        snprintf(listing, sizeof listing, "%lld", (long long)e->listing_id);
+        char listing[DB_INT64_LEN], note[64];
         snprintf(note, sizeof note, "listing %s", e->to_status);
-        const char *params[] = {listing, note};
+        const char *params[] = {db_param_int64(listing, e->listing_id), note};
         PGresult *res = NULL;
         st = db_exec(db, &close_for_listing, params, NULL, &res);
         PQclear(res);
     }
     if (st == RC_OK && r->n_events > 0) {
-        char last[24];
-        snprintf(last, sizeof last, "%lld", (long long)r->events[r->n_events - 1]->id);
-        const char *params[] = {last};
+        char last[DB_INT64_LEN];
+        const char *params[] = {db_param_int64(last, r->events[r->n_events - 1]->id)};
         PGresult *res = NULL;
         st = db_exec(db, &advance_cursor, params, NULL, &res);
         PQclear(res);
@@ -237,7 +226,7 @@ static void follow_listing_feed(claims_service *svc, db_conn *db)
     req.limit = FEED_BATCH;
     PQclear(res);
     rpc_reply got = {0};
-    listings_call(svc, "ListListingEvents", &req.base, NULL, NULL, &got);
+    listings_call(svc, NULL, RPC_LISTINGS_LIST_LISTING_EVENTS, &req.base, NULL, &got);
     Rcycle__Listings__ListListingEventsReply *r =
         got.code == RC_OK ? rcycle__listings__list_listing_events_reply__unpack(
                                 NULL, got.payload_len, got.payload)
@@ -260,56 +249,16 @@ static int run_flag(db_conn *db, const db_stmt *stmt)
     return yes;
 }
 
-/* Waits up to ms or until stopped; returns 1 when stopping. */
-static int nap(claims_service *svc, int ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&svc->mu);
-    while (!svc->stopping && pthread_cond_timedwait(&svc->wake, &svc->mu, &until) != ETIMEDOUT)
-        ;
-    int stopping = svc->stopping;
-    pthread_mutex_unlock(&svc->mu);
-    return stopping;
-}
-
-static void *settler_main(void *arg)
+void claims_settle(void *arg)
 {
     claims_service *svc = arg;
-    while (!nap(svc, SETTLE_PERIOD_MS)) {
-        db_conn *db = db_acquire(svc->pool, SETTLE_PERIOD_MS);
-        if (db == NULL)
-            continue;
-        if (run_flag(db, &try_settler_lock)) {
-            follow_listing_feed(svc, db);
-            settle_owed_steps(svc, db);
-            run_flag(db, &settler_unlock);
-        }
-        db_release(svc->pool, db);
+    db_conn *db = db_acquire(svc->pool, SETTLE_PERIOD_MS);
+    if (db == NULL)
+        return;
+    if (run_flag(db, &try_settler_lock)) {
+        follow_listing_feed(svc, db);
+        settle_owed_steps(svc, db);
+        run_flag(db, &settler_unlock);
     }
-    return NULL;
-}
-
-int settler_start(claims_service *svc)
-{
-    pthread_mutex_init(&svc->mu, NULL);
-    pthread_cond_init(&svc->wake, NULL);
-    return pthread_create(&svc->settler, NULL, settler_main, svc) == 0 ? 0 : -1;
-}
-
-void settler_stop(claims_service *svc)
-{
-    pthread_mutex_lock(&svc->mu);
-    svc->stopping = 1;
-    pthread_cond_signal(&svc->wake);
-    pthread_mutex_unlock(&svc->mu);
-    pthread_join(svc->settler, NULL);
-    pthread_mutex_destroy(&svc->mu);
-    pthread_cond_destroy(&svc->wake);
+    db_release(svc->pool, db);
 }

@@ -90,13 +90,13 @@ static const db_stmt release_confirmed = {
 };
 
 typedef struct id_text {
-    char s[24];
+    char s[DB_INT64_LEN];
 } id_text;
 
 static id_text text_of(int64_t v)
 {
     id_text t;
-    snprintf(t.s, sizeof t.s, "%lld", (long long)v);
+    db_param_int64(t.s, v);
     return t;
 }
 
@@ -209,8 +209,7 @@ static void approve_by_security(const rpc_request *req, const claim_row *row, rp
     }
     fault_point("claims.approve.after_mark");
     rpc_reply transferred = {0};
-    listings_transfer(req->service, row->claim.listing_id, row->claim.id, req->request_id,
-                      &transferred);
+    listings_transfer(req->service, req, row->claim.listing_id, row->claim.id, &transferred);
     fault_point("claims.approve.after_transfer");
     if (transferred.code == RC_OK) {
         st = claim_finish_transfer(req->db, req->request_id, row->claim.id, NULL, &res);
@@ -233,12 +232,7 @@ static void approve_by_security(const rpc_request *req, const claim_row *row, rp
 
 static int64_t unpack_id(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Claims__ClaimIdRequest *r = (Rcycle__Claims__ClaimIdRequest *)rpc_unpack_request(
-        req, &rcycle__claims__claim_id_request__descriptor, reply);
-    if (r == NULL)
-        return 0;
-    int64_t id = r->id;
-    rcycle__claims__claim_id_request__free_unpacked(r, NULL);
+    int64_t id = ((const Rcycle__Claims__ClaimIdRequest *)req->input)->id;
     if (id <= 0)
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "invalid claim id");
     return id > 0 ? id : 0;
@@ -283,7 +277,7 @@ static void release_listing(const rpc_request *req, const rpc_reply *closed)
         return;
     fault_point("claims.close.before_release");
     rpc_reply released = {0};
-    listings_release(req->service, c->listing_id, c->id, req->request_id, &released);
+    listings_release(req->service, req, c->listing_id, c->id, &released);
     if (released.code == RC_OK)
         claim_release_confirmed(req->db, req->request_id, c->id);
     else
@@ -314,10 +308,7 @@ static void deny_loaded(const rpc_request *req, const claim_row *row, const char
 
 void claims_deny(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Claims__DenyClaimRequest *r = (Rcycle__Claims__DenyClaimRequest *)rpc_unpack_request(
-        req, &rcycle__claims__deny_claim_request__descriptor, reply);
-    if (r == NULL)
-        return;
+    Rcycle__Claims__DenyClaimRequest *r = (Rcycle__Claims__DenyClaimRequest *)req->input;
     PGresult *res = NULL;
     claim_row row;
     if (r->id <= 0)
@@ -328,7 +319,6 @@ void claims_deny(const rpc_request *req, rpc_reply *reply)
              signed_in(req, reply) && load_open_claim(req, r->id, &res, &row, reply) == 0)
         deny_loaded(req, &row, r->reason, reply);
     PQclear(res);
-    rcycle__claims__deny_claim_request__free_unpacked(r, NULL);
 }
 
 void claims_withdraw(const rpc_request *req, rpc_reply *reply)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feed.h"
+#include "listings.h"
 #include "listings.pb-c.h"
 
 #define FEED_DEFAULT_LIMIT 100
@@ -37,8 +37,10 @@ enum event_column {
     COL_AT,
 };
 
-static void event_from_row(const PGresult *res, int row, Rcycle__Listings__ListingEvent *out)
+/* A db_row_fill. */
+static void event_from_row(const PGresult *res, int row, void *item)
 {
+    Rcycle__Listings__ListingEvent *out = item;
     rcycle__listings__listing_event__init(out);
     out->id = db_int64(res, row, COL_ID);
     out->listing_id = db_int64(res, row, COL_LISTING_ID);
@@ -72,32 +74,16 @@ static rc_status read_page(const rpc_request *req, const char *const *params, PG
 
 static void reply_events(const PGresult *page, rpc_reply *reply)
 {
-    size_t n = (size_t)PQntuples(page);
-    /* calloc(0) may return NULL; an empty page still needs its arrays. */
-    Rcycle__Listings__ListingEvent *items = calloc(n ? n : 1, sizeof *items);
-    Rcycle__Listings__ListingEvent **ptrs = calloc(n ? n : 1, sizeof *ptrs);
-    if (items == NULL || ptrs == NULL) {
-        rpc_reply_error(reply, RC_INTERNAL, "internal error");
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            event_from_row(page, (int)i, &items[i]);
-            ptrs[i] = &items[i];
-        }
-        Rcycle__Listings__ListListingEventsReply out =
-            RCYCLE__LISTINGS__LIST_LISTING_EVENTS_REPLY__INIT;
-        out.n_events = n;
-        out.events = ptrs;
-        rpc_reply_ok(reply, &out.base);
-    }
-    free(ptrs);
-    free(items);
+    Rcycle__Listings__ListListingEventsReply out =
+        RCYCLE__LISTINGS__LIST_LISTING_EVENTS_REPLY__INIT;
+    rpc_reply_rows(reply, &out.base, page, sizeof(Rcycle__Listings__ListingEvent), event_from_row);
 }
 
 static void list_and_reply(const rpc_request *req, int64_t after_id, int limit, rpc_reply *reply)
 {
-    char after_text[24], limit_text[12];
-    snprintf(after_text, sizeof after_text, "%" PRId64, after_id);
-    snprintf(limit_text, sizeof limit_text, "%d", limit);
+    char after_text[DB_INT64_LEN], limit_text[DB_INT64_LEN];
+    db_param_int64(after_text, after_id);
+    db_param_int64(limit_text, limit);
     const char *params[] = {after_text, limit_text};
     PGresult *page = NULL;
     rc_status status = read_page(req, params, &page);
@@ -108,13 +94,10 @@ static void list_and_reply(const rpc_request *req, int64_t after_id, int limit, 
     PQclear(page);
 }
 
-void handle_list_listing_events(const rpc_request *req, rpc_reply *reply)
+void listings_list_listing_events(const rpc_request *req, rpc_reply *reply)
 {
     Rcycle__Listings__ListListingEventsRequest *in =
-        (Rcycle__Listings__ListListingEventsRequest *)rpc_unpack_request(
-            req, &rcycle__listings__list_listing_events_request__descriptor, reply);
-    if (in == NULL)
-        return;
+        (Rcycle__Listings__ListListingEventsRequest *)req->input;
     int limit = in->has_limit ? in->limit : FEED_DEFAULT_LIMIT;
     if (in->after_id < 0)
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "after_id must not be negative");
@@ -123,5 +106,4 @@ void handle_list_listing_events(const rpc_request *req, rpc_reply *reply)
                         FEED_MAX_LIMIT);
     else
         list_and_reply(req, in->after_id, limit, reply);
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }

@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hardware.h"
-#include "listing_fields.h"
+#include "listings.h"
 #include "log.h"
 
 /* storage is a text[]; as JSON it arrives in one query, in order, and
@@ -107,18 +106,14 @@ static void lookup_and_reply(const rpc_request *req, const char *serial, rpc_rep
     hardware_entry_clear(&entry);
 }
 
-void handle_lookup_hardware(const rpc_request *req, rpc_reply *reply)
+void listings_lookup_hardware(const rpc_request *req, rpc_reply *reply)
 {
     Rcycle__Listings__LookupHardwareRequest *in =
-        (Rcycle__Listings__LookupHardwareRequest *)rpc_unpack_request(
-            req, &rcycle__listings__lookup_hardware_request__descriptor, reply);
-    if (in == NULL)
-        return;
+        (Rcycle__Listings__LookupHardwareRequest *)req->input;
     /* A serial pasted from a spreadsheet often carries white space. */
     const char *serial = listing_text_normalize(in->serial_number);
     if (serial == NULL)
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "serial is required");
     else
         lookup_and_reply(req, serial, reply);
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }

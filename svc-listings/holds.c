@@ -14,9 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "listings.h"
 #include "fault.h"
-#include "holds.h"
-#include "listing_tx.h"
 
 static const db_stmt find_fence = {
     "listings_fence_find",
@@ -45,8 +44,8 @@ static int has_status(const Rcycle__Listings__Listing *l, const char *status)
 static rc_status run_fence(const rpc_request *req, const db_stmt *stmt, int64_t claim_id,
                            int *found)
 {
-    char claim_text[24];
-    snprintf(claim_text, sizeof claim_text, "%" PRId64, claim_id);
+    char claim_text[DB_INT64_LEN];
+    db_param_int64(claim_text, claim_id);
     const char *params[] = {claim_text};
     PGresult *res;
     rc_status status = db_exec(req->db, stmt, params, req->request_id, &res);
@@ -83,12 +82,9 @@ static rc_status reserve_locked(const rpc_request *req, const locked_listing *lo
     return RC_OK;
 }
 
-void handle_reserve(const rpc_request *req, rpc_reply *reply)
+void listings_reserve(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Listings__ReserveRequest *in = (Rcycle__Listings__ReserveRequest *)rpc_unpack_request(
-        req, &rcycle__listings__reserve_request__descriptor, reply);
-    if (in == NULL)
-        return;
+    Rcycle__Listings__ReserveRequest *in = (Rcycle__Listings__ReserveRequest *)req->input;
     if (in->listing_id <= 0 || in->claim_id <= 0)
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "listing and claim ids must be positive");
     else if (in->department[0] == '\0')
@@ -96,7 +92,6 @@ void handle_reserve(const rpc_request *req, rpc_reply *reply)
     else
         listing_tx_run(req, in->listing_id, reserve_locked, in, reply);
     fault_point("listings.reserve.after_commit");
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }
 
 /* ---- Release ---- */
@@ -122,18 +117,14 @@ static rc_status release_locked(const rpc_request *req, const locked_listing *lo
     return listing_set_status(req, locked, "released", back_to, 0, reply);
 }
 
-void handle_release(const rpc_request *req, rpc_reply *reply)
+void listings_release(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Listings__ReleaseRequest *in = (Rcycle__Listings__ReleaseRequest *)rpc_unpack_request(
-        req, &rcycle__listings__release_request__descriptor, reply);
-    if (in == NULL)
-        return;
+    Rcycle__Listings__ReleaseRequest *in = (Rcycle__Listings__ReleaseRequest *)req->input;
     if (in->listing_id <= 0 || in->claim_id <= 0)
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "listing and claim ids must be positive");
     else
         listing_tx_run(req, in->listing_id, release_locked, in, reply);
     fault_point("listings.release.after_commit");
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }
 
 /* ---- Transfer ---- */
@@ -154,16 +145,12 @@ static rc_status transfer_locked(const rpc_request *req, const locked_listing *l
     return listing_set_status(req, locked, "transferred", "approved", in->claim_id, reply);
 }
 
-void handle_transfer(const rpc_request *req, rpc_reply *reply)
+void listings_transfer(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Listings__TransferRequest *in = (Rcycle__Listings__TransferRequest *)rpc_unpack_request(
-        req, &rcycle__listings__transfer_request__descriptor, reply);
-    if (in == NULL)
-        return;
+    Rcycle__Listings__TransferRequest *in = (Rcycle__Listings__TransferRequest *)req->input;
     if (in->listing_id <= 0 || in->claim_id <= 0)
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "listing and claim ids must be positive");
     else
         listing_tx_run(req, in->listing_id, transfer_locked, in, reply);
     fault_point("listings.transfer.after_commit");
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }

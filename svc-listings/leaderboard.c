@@ -5,7 +5,7 @@
  * distinct, stable ranks. */
 #include <stdlib.h>
 
-#include "leaderboard.h"
+#include "listings.h"
 #include "listings.pb-c.h"
 
 /* The CO2 per item by category is API.md's. */
@@ -37,8 +37,10 @@ enum leaderboard_column {
     COL_RANK,
 };
 
-static void entry_from_row(const PGresult *res, int row, Rcycle__Listings__LeaderboardEntry *out)
+/* A db_row_fill. */
+static void entry_from_row(const PGresult *res, int row, void *item)
 {
+    Rcycle__Listings__LeaderboardEntry *out = item;
     rcycle__listings__leaderboard_entry__init(out);
     out->department = db_text(res, row, COL_DEPARTMENT);
     out->items_posted = db_int64(res, row, COL_POSTED);
@@ -50,27 +52,12 @@ static void entry_from_row(const PGresult *res, int row, Rcycle__Listings__Leade
 
 static void reply_leaderboard(const PGresult *res, rpc_reply *reply)
 {
-    size_t n = (size_t)PQntuples(res);
-    /* calloc(0) may return NULL; an empty board still needs its arrays. */
-    Rcycle__Listings__LeaderboardEntry *items = calloc(n ? n : 1, sizeof *items);
-    Rcycle__Listings__LeaderboardEntry **ptrs = calloc(n ? n : 1, sizeof *ptrs);
-    if (items == NULL || ptrs == NULL) {
-        rpc_reply_error(reply, RC_INTERNAL, "internal error");
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            entry_from_row(res, (int)i, &items[i]);
-            ptrs[i] = &items[i];
-        }
-        Rcycle__Listings__LeaderboardReply out = RCYCLE__LISTINGS__LEADERBOARD_REPLY__INIT;
-        out.n_entries = n;
-        out.entries = ptrs;
-        rpc_reply_ok(reply, &out.base);
-    }
-    free(ptrs);
-    free(items);
+    Rcycle__Listings__LeaderboardReply out = RCYCLE__LISTINGS__LEADERBOARD_REPLY__INIT;
+    rpc_reply_rows(reply, &out.base, res, sizeof(Rcycle__Listings__LeaderboardEntry),
+                   entry_from_row);
 }
 
-void handle_leaderboard(const rpc_request *req, rpc_reply *reply)
+void listings_leaderboard(const rpc_request *req, rpc_reply *reply)
 {
     PGresult *res;
     rc_status status = db_exec(req->db, &leaderboard, NULL, req->request_id, &res);

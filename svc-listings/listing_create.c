@@ -7,10 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hardware.h"
-#include "listing_edit.h"
-#include "listing_fields.h"
-#include "listing_row.h"
+#include "listings.h"
 
 /* The longest serial number the registry holds (its CHECK). */
 #define SERIAL_MAX_CHARS 100
@@ -129,8 +126,8 @@ static void insert_and_reply(const rpc_request *req,
     /* Spec fields the request leaves out come from the registry. */
     char *registry_storage = r->storage ? NULL : join_items(hw->storage, hw->n_storage);
     const Rcycle__Caller *caller = req->caller;
-    char user_id[24];
-    snprintf(user_id, sizeof user_id, "%" PRId64, caller->user_id);
+    char user_id[DB_INT64_LEN];
+    db_param_int64(user_id, caller->user_id);
     const char *params[] = {
         r->serial_number,
         r->title,
@@ -180,17 +177,13 @@ static void create_from_registry(const rpc_request *req,
     hardware_entry_clear(&hw);
 }
 
-void handle_create_listing(const rpc_request *req, rpc_reply *reply)
+void listings_create_listing(const rpc_request *req, rpc_reply *reply)
 {
     Rcycle__Listings__CreateListingRequest *in =
-        (Rcycle__Listings__CreateListingRequest *)rpc_unpack_request(
-            req, &rcycle__listings__create_listing_request__descriptor, reply);
-    if (in == NULL)
-        return;
+        (Rcycle__Listings__CreateListingRequest *)req->input;
     /* A shallow copy to normalize: its strings are in's, trimmed in place,
      * while in keeps the pointers that free_unpacked must free. */
     Rcycle__Listings__CreateListingRequest r = *in;
     if (caller_may_create(req->caller, reply) && create_request_ok(&r, reply))
         create_from_registry(req, &r, reply);
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }

@@ -4,10 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "listing_edit.h"
-#include "listing_fields.h"
-#include "listing_row.h"
-#include "listing_tx.h"
+#include "listings.h"
 
 static const db_stmt update_listing = {
     "listings_update",
@@ -121,8 +118,8 @@ static rc_status write_edits(const rpc_request *req, const Rcycle__Listings__Lis
                              const listing_edits *e, rpc_reply *reply)
 {
     Rcycle__Listings__Listing l = edited(old, e);
-    char id_text[24];
-    snprintf(id_text, sizeof id_text, "%" PRId64, l.id);
+    char id_text[DB_INT64_LEN];
+    db_param_int64(id_text, l.id);
     const char *params[] = {
         id_text, l.title,   l.description, l.location,    l.condition,       l.cpu,
         l.ram,   l.storage, l.ports,       l.other_specs, l.expiration_date,
@@ -164,20 +161,16 @@ static rc_status update_locked(const rpc_request *req, const locked_listing *loc
     return write_edits(req, l, arg, reply);
 }
 
-void handle_update_listing(const rpc_request *req, rpc_reply *reply)
+void listings_update_listing(const rpc_request *req, rpc_reply *reply)
 {
     Rcycle__Listings__UpdateListingRequest *in =
-        (Rcycle__Listings__UpdateListingRequest *)rpc_unpack_request(
-            req, &rcycle__listings__update_listing_request__descriptor, reply);
-    if (in == NULL)
-        return;
+        (Rcycle__Listings__UpdateListingRequest *)req->input;
     listing_edits edits;
     read_edits(in, &edits);
     if (in->id <= 0)
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "id must be a positive integer");
     else if (edits_ok(&edits, reply))
         listing_tx_run(req, in->id, update_locked, &edits, reply);
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }
 
 static rc_status withdraw_locked(const rpc_request *req, const locked_listing *locked,
@@ -199,16 +192,12 @@ static rc_status withdraw_locked(const rpc_request *req, const locked_listing *l
     return listing_set_status(req, locked, "withdrawn", "withdrawn", 0, reply);
 }
 
-void handle_withdraw_listing(const rpc_request *req, rpc_reply *reply)
+void listings_withdraw_listing(const rpc_request *req, rpc_reply *reply)
 {
     Rcycle__Listings__WithdrawListingRequest *in =
-        (Rcycle__Listings__WithdrawListingRequest *)rpc_unpack_request(
-            req, &rcycle__listings__withdraw_listing_request__descriptor, reply);
-    if (in == NULL)
-        return;
+        (Rcycle__Listings__WithdrawListingRequest *)req->input;
     if (in->id <= 0)
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "id must be a positive integer");
     else
         listing_tx_run(req, in->id, withdraw_locked, NULL, reply);
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }

@@ -5,8 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "listing_fields.h"
-#include "listing_row.h"
+#include "listings.h"
 #include "text.h"
 
 #define SECONDS_PER_DAY 86400

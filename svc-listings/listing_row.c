@@ -2,8 +2,8 @@
  * and the values of a listing's enumerated columns. */
 #include <string.h>
 
+#include "listings.h"
 #include "db.h"
-#include "listing_row.h"
 
 /* The positions of LISTING_COLUMNS; keep the two in the same order. */
 enum listing_column {

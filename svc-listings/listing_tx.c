@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "listing_row.h"
-#include "listing_tx.h"
+#include "listings.h"
 
 #define ID_TEXT_LEN 24
 

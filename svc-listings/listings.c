@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listing_row.h"
 #include "listings.h"
 
 #define LIST_DEFAULT_LIMIT 100
@@ -52,8 +51,8 @@ enum list_param { P_CATEGORY, P_STATUS, P_DEPARTMENT, P_SEARCH, P_LIMIT, P_OFFSE
 typedef struct list_query {
     const char *params[P_COUNT];
     char *pattern; /* owned: the escaped search */
-    char limit[12];
-    char offset[12];
+    char limit[DB_INT64_LEN];
+    char offset[DB_INT64_LEN];
 } list_query;
 
 /* An empty filter is no filter: a form submits empty fields. */
@@ -120,8 +119,8 @@ static int list_query_from_request(const Rcycle__Listings__ListListingsRequest *
         }
     }
 
-    snprintf(q->limit, sizeof q->limit, "%d", limit);
-    snprintf(q->offset, sizeof q->offset, "%d", offset);
+    db_param_int64(q->limit, limit);
+    db_param_int64(q->offset, offset);
     q->params[P_CATEGORY] = category;
     q->params[P_STATUS] = status;
     q->params[P_DEPARTMENT] = filter_value(in->department);
@@ -155,29 +154,17 @@ static rc_status run_list_queries(const rpc_request *req, const list_query *q, P
     return status;
 }
 
+/* A db_row_fill. */
+static void fill_listing(const PGresult *res, int row, void *item)
+{
+    listing_from_row(res, row, item);
+}
+
 static void reply_listings(const PGresult *page, int64_t total, rpc_reply *reply)
 {
     Rcycle__Listings__ListListingsReply out = RCYCLE__LISTINGS__LIST_LISTINGS_REPLY__INIT;
     out.total = total;
-    size_t n = (size_t)PQntuples(page);
-    Rcycle__Listings__Listing *items = NULL;
-    if (n > 0) {
-        items = calloc(n, sizeof *items);
-        out.listings = calloc(n, sizeof *out.listings);
-        if (items == NULL || out.listings == NULL) {
-            rpc_reply_error(reply, RC_INTERNAL, "internal error");
-            goto done;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        listing_from_row(page, (int)i, &items[i]);
-        out.listings[i] = &items[i];
-    }
-    out.n_listings = n;
-    rpc_reply_ok(reply, &out.base);
-done:
-    free(out.listings);
-    free(items);
+    rpc_reply_rows(reply, &out.base, page, sizeof(Rcycle__Listings__Listing), fill_listing);
 }
 
 static void list_and_reply(const rpc_request *req, const list_query *q, rpc_reply *reply)
@@ -192,24 +179,19 @@ static void list_and_reply(const rpc_request *req, const list_query *q, rpc_repl
     PQclear(page);
 }
 
-void handle_list_listings(const rpc_request *req, rpc_reply *reply)
+void listings_list_listings(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Listings__ListListingsRequest *in =
-        (Rcycle__Listings__ListListingsRequest *)rpc_unpack_request(
-            req, &rcycle__listings__list_listings_request__descriptor, reply);
-    if (in == NULL)
-        return;
+    Rcycle__Listings__ListListingsRequest *in = (Rcycle__Listings__ListListingsRequest *)req->input;
     list_query q;
     if (list_query_from_request(in, &q, reply) == 0)
         list_and_reply(req, &q, reply);
     free(q.pattern);
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }
 
 static void get_and_reply(const rpc_request *req, int64_t id, rpc_reply *reply)
 {
-    char id_text[24];
-    snprintf(id_text, sizeof id_text, "%" PRId64, id);
+    char id_text[DB_INT64_LEN];
+    db_param_int64(id_text, id);
     const char *params[] = {id_text};
     PGresult *res = NULL;
     rc_status status = db_exec(req->db, &get_listing, params, req->request_id, &res);
@@ -225,16 +207,11 @@ static void get_and_reply(const rpc_request *req, int64_t id, rpc_reply *reply)
     PQclear(res);
 }
 
-void handle_get_listing(const rpc_request *req, rpc_reply *reply)
+void listings_get_listing(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Listings__GetListingRequest *in =
-        (Rcycle__Listings__GetListingRequest *)rpc_unpack_request(
-            req, &rcycle__listings__get_listing_request__descriptor, reply);
-    if (in == NULL)
-        return;
+    Rcycle__Listings__GetListingRequest *in = (Rcycle__Listings__GetListingRequest *)req->input;
     if (in->id <= 0)
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "id must be a positive integer");
     else
         get_and_reply(req, in->id, reply);
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }

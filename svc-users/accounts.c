@@ -40,11 +40,11 @@ static const db_stmt create_user_stmt = {
 
 static void get_user(const rpc_request *req, int64_t id, rpc_reply *reply)
 {
-    char id_text[24];
+    char id_text[DB_INT64_LEN];
     const char *params[] = {id_text};
     PGresult *res;
 
-    snprintf(id_text, sizeof id_text, "%" PRId64, id);
+    db_param_int64(id_text, id);
     rc_status rc = db_exec(req->db, &get_user_stmt, params, req->request_id, &res);
     if (rc != RC_OK) {
         rpc_reply_db_error(reply, rc);
@@ -63,41 +63,25 @@ static void get_user(const rpc_request *req, int64_t id, rpc_reply *reply)
 
 void users_get_user(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Users__GetUserRequest *in = (Rcycle__Users__GetUserRequest *)rpc_unpack_request(
-        req, &rcycle__users__get_user_request__descriptor, reply);
-
-    if (in == NULL)
-        return;
+    Rcycle__Users__GetUserRequest *in = (Rcycle__Users__GetUserRequest *)req->input;
     if (in->id > 0)
         get_user(req, in->id, reply);
     else
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "id must be a positive integer");
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }
 
 /* ---- ListUsers ---- */
 
+/* A db_row_fill; the User is the first member of a user_row. */
+static void fill_user(const PGresult *res, int row, void *item)
+{
+    user_from_row(item, res, row);
+}
+
 static void reply_users(const PGresult *res, rpc_reply *reply)
 {
-    size_t n = (size_t)PQntuples(res);
-    /* calloc(0) may return NULL; an empty list still needs its arrays. */
-    user_row *rows = calloc(n ? n : 1, sizeof *rows);
-    Rcycle__Users__User **users = calloc(n ? n : 1, sizeof *users);
-
-    if (rows == NULL || users == NULL) {
-        rpc_reply_error(reply, RC_INTERNAL, "internal error");
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            user_from_row(&rows[i], res, (int)i);
-            users[i] = &rows[i].msg;
-        }
-        Rcycle__Users__ListUsersReply out = RCYCLE__USERS__LIST_USERS_REPLY__INIT;
-        out.n_users = n;
-        out.users = users;
-        rpc_reply_ok(reply, &out.base);
-    }
-    free(users);
-    free(rows);
+    Rcycle__Users__ListUsersReply out = RCYCLE__USERS__LIST_USERS_REPLY__INIT;
+    rpc_reply_rows(reply, &out.base, res, sizeof(user_row), fill_user);
 }
 
 void users_list_users(const rpc_request *req, rpc_reply *reply)
@@ -239,11 +223,7 @@ void users_create_user(const rpc_request *req, rpc_reply *reply)
         rpc_reply_error(reply, RC_PERMISSION_DENIED, "only an admin may create users");
         return;
     }
-    Rcycle__Users__CreateUserRequest *in = (Rcycle__Users__CreateUserRequest *)rpc_unpack_request(
-        req, &rcycle__users__create_user_request__descriptor, reply);
-    if (in == NULL)
-        return;
+    Rcycle__Users__CreateUserRequest *in = (Rcycle__Users__CreateUserRequest *)req->input;
     if (create_args_ok(in, roles, reply))
         create_user(req, in, roles, reply);
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }

@@ -229,14 +229,9 @@ static void login(const rpc_request *req, const Rcycle__Users__LoginRequest *in,
 
 void users_login(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Users__LoginRequest *in = (Rcycle__Users__LoginRequest *)rpc_unpack_request(
-        req, &rcycle__users__login_request__descriptor, reply);
-
-    if (in == NULL)
-        return;
+    Rcycle__Users__LoginRequest *in = (Rcycle__Users__LoginRequest *)req->input;
     if (login_args_ok(in, reply))
         login(req, in, reply);
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }
 
 /* ---- Logout ---- */
@@ -262,13 +257,8 @@ static void end_session(const rpc_request *req, const char *token, rpc_reply *re
 
 void users_logout(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Users__LogoutRequest *in = (Rcycle__Users__LogoutRequest *)rpc_unpack_request(
-        req, &rcycle__users__logout_request__descriptor, reply);
-
-    if (in == NULL)
-        return;
+    Rcycle__Users__LogoutRequest *in = (Rcycle__Users__LogoutRequest *)req->input;
     end_session(req, in->token, reply);
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }
 
 /* ---- Authenticate ---- */
@@ -300,16 +290,10 @@ static void authenticate(const rpc_request *req, const char *token, rpc_reply *r
 
 void users_authenticate(const rpc_request *req, rpc_reply *reply)
 {
-    Rcycle__Users__AuthenticateRequest *in =
-        (Rcycle__Users__AuthenticateRequest *)rpc_unpack_request(
-            req, &rcycle__users__authenticate_request__descriptor, reply);
-
-    if (in == NULL)
-        return;
+    Rcycle__Users__AuthenticateRequest *in = (Rcycle__Users__AuthenticateRequest *)req->input;
     /* A malformed token cannot name a session; the database is spared. */
     if (token_well_formed(in->token, strlen(in->token)))
         authenticate(req, in->token, reply);
     else
         rpc_reply_error(reply, RC_UNAUTHENTICATED, "%s", invalid_session);
-    protobuf_c_message_free_unpacked(&in->base, NULL);
 }

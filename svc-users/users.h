@@ -8,7 +8,7 @@
 #include <sodium.h>
 #include <stddef.h>
 
-#include "rpc.h"
+#include "rpc_server.h"
 #include "service.h"
 #include "users.pb-c.h"
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "query.h"
+#include "text.h"
 #include "router.h"
 
 static void nothing(struct gw_exchange *ex)
@@ -30,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gw_query query;
         if (query_parse(q + 1, size - path_len - 1, &query) == 0) {
             for (size_t i = 0; i < query.n; i++)
-                if (!utf8_valid(query.params[i].value, strlen(query.params[i].value)))
+                if (!text_utf8_valid(query.params[i].value, strlen(query.params[i].value)))
                     __builtin_trap();
             query_free(&query);
         }

@@ -1,7 +1,8 @@
 // Hostile bytes straight on the services' RPC sockets: random bytes, a
 // truncated envelope, a garbage payload, an unknown method and an empty
-// message each get a Reply with a 4xx-class code (INVALID_ARGUMENT or
-// UNIMPLEMENTED), and the service still answers Health afterwards.
+// message each get a Reply with INVALID_ARGUMENT (a method that is not in
+// the service's .proto is bad input like any other), and the service still
+// answers Health afterwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -22,7 +23,7 @@ const expected = {
   garbage: 'INVALID_ARGUMENT',
   'truncated-envelope': 'INVALID_ARGUMENT',
   'garbage-payload': 'INVALID_ARGUMENT',
-  'unknown-method': 'UNIMPLEMENTED',
+  'unknown-method': 'INVALID_ARGUMENT',
   empty: 'INVALID_ARGUMENT',
   health: 'OK',
 };

@@ -76,10 +76,31 @@ static void stays_bounded(void **state)
     for (int i = 0; i < 100; i++) {
         token_generate(last);
         auth_cache_put(c, last, &u, 0);
+        assert_true(auth_cache_count(c) <= 8);
     }
     Rcycle__Users__User *got = auth_cache_get(c, last, 1);
     assert_non_null(got);
     rcycle__users__user__free_unpacked(got, NULL);
+    auth_cache_destroy(c);
+}
+
+/* A full cache makes room by dropping cached users, never a logout's
+ * tombstone: the late Authenticate of a logged-out token stays refused. */
+static void full_cache_keeps_tombstones(void **state)
+{
+    (void)state;
+    auth_cache *c = auth_cache_create(8);
+    Rcycle__Users__User u = sample_user();
+    char gone[TOKEN_TEXT_LEN + 1], other[TOKEN_TEXT_LEN + 1];
+    token_generate(gone);
+    auth_cache_forget(c, gone, 0);
+    for (int i = 0; i < 100; i++) {
+        token_generate(other);
+        auth_cache_put(c, other, &u, 0);
+        assert_true(auth_cache_count(c) <= 8);
+    }
+    auth_cache_put(c, gone, &u, 1);
+    assert_null(auth_cache_get(c, gone, 2));
     auth_cache_destroy(c);
 }
 
@@ -90,6 +111,7 @@ int main(void)
         cmocka_unit_test(forget_is_immediate),
         cmocka_unit_test(late_authentication_cannot_revive_a_forgotten_token),
         cmocka_unit_test(stays_bounded),
+        cmocka_unit_test(full_cache_keeps_tombstones),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

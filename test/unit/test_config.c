@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "db.h"
 
 /* The one variable every test sets; the teardown clears it. */
 #define VAR "RCYCLE_TEST_VALUE"
@@ -316,13 +317,13 @@ static void database_url_accepts_urls_and_key_values(void **state)
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         const char *url = NULL;
         set_var(good[i]);
-        if (config_database_url(VAR, "dbname=rcycle", &url, err) != 0)
+        if (db_config_url(VAR, "dbname=rcycle", &url, err) != 0)
             fail_msg("refused %s", good[i]);
         assert_string_equal(url, good[i]);
     }
     const char *url = NULL;
     unsetenv(VAR);
-    assert_int_equal(config_database_url(VAR, "dbname=rcycle", &url, err), 0);
+    assert_int_equal(db_config_url(VAR, "dbname=rcycle", &url, err), 0);
     assert_string_equal(url, "dbname=rcycle");
 }
 
@@ -342,7 +343,7 @@ static void database_url_error_never_echoes_the_value(void **state)
         char err[CONFIG_ERR_LEN] = "";
         const char *url = NULL;
         set_var(bad[i]);
-        if (config_database_url(VAR, "dbname=rcycle", &url, err) == 0)
+        if (db_config_url(VAR, "dbname=rcycle", &url, err) == 0)
             fail_msg("accepted %s", bad[i]);
         assert_null(url);
         assert_null(strstr(err, "hunter2"));

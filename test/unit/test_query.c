@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "query.h"
+#include "text.h"
 
 static int parse(const char *s, gw_query *q)
 {
@@ -72,13 +73,13 @@ static void rejects_too_many_params(void **state)
 static void utf8_validation(void **state)
 {
     (void)state;
-    assert_true(utf8_valid("plain", 5));
-    assert_true(utf8_valid("\xF0\x9F\x92\xBB", 4));
-    assert_false(utf8_valid("\xF0\x9F\x92", 3));
-    assert_false(utf8_valid("\xF4\x90\x80\x80", 4));
-    assert_false(utf8_valid("\xE0\x80\xAF", 3));
-    assert_false(utf8_valid("a\0b", 3));
-    assert_false(utf8_valid("\x80", 1));
+    assert_true(text_utf8_valid("plain", 5));
+    assert_true(text_utf8_valid("\xF0\x9F\x92\xBB", 4));
+    assert_false(text_utf8_valid("\xF0\x9F\x92", 3));
+    assert_false(text_utf8_valid("\xF4\x90\x80\x80", 4));
+    assert_false(text_utf8_valid("\xE0\x80\xAF", 3));
+    assert_false(text_utf8_valid("a\0b", 3));
+    assert_false(text_utf8_valid("\x80", 1));
 }
 
 int main(void)

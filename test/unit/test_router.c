@@ -77,12 +77,24 @@ static void unknown_path_and_method(void **state)
     assert_int_equal(match("GET", "/api/claims/3/approve", &r, &id), ROUTER_NO_METHOD);
 }
 
+/* HEAD works wherever GET does (RFC 9110 9.3.2), and nowhere else. */
+static void head_follows_get(void **state)
+{
+    (void)state;
+    const gw_route *r = NULL;
+    int64_t id = 0;
+    assert_int_equal(match("HEAD", "/api/listings/7", &r, &id), ROUTER_MATCH);
+    assert_string_equal(r->method, "GET");
+    assert_int_equal(id, 7);
+    assert_int_equal(match("HEAD", "/api/claims/3/approve", &r, &id), ROUTER_NO_METHOD);
+}
+
 static void lists_allowed_methods(void **state)
 {
     (void)state;
     char allow[64];
     router_allowed_methods(table, table_len, "/api/listings", 13, allow, sizeof allow);
-    assert_string_equal(allow, "GET, POST");
+    assert_string_equal(allow, "GET, HEAD, POST");
     router_allowed_methods(table, table_len, "/api/claims/9/approve", 21, allow, sizeof allow);
     assert_string_equal(allow, "POST");
     router_allowed_methods(table, table_len, "/nowhere", 8, allow, sizeof allow);
@@ -110,6 +122,7 @@ int main(void)
         cmocka_unit_test(extracts_id),
         cmocka_unit_test(bad_ids_are_400),
         cmocka_unit_test(unknown_path_and_method),
+        cmocka_unit_test(head_follows_get),
         cmocka_unit_test(lists_allowed_methods),
         cmocka_unit_test(parse_id_limits),
     };

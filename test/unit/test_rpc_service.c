@@ -1,0 +1,78 @@
+/* test_rpc_service.c - the method table check: a table that leaves out a
+ * method of its .proto service, or has room for a method the service does
+ * not have, is refused. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "rpc_server.h"
+
+static void serve(const rpc_request *req, rpc_reply *reply)
+{
+    (void)req;
+    rpc_reply_ok(reply, NULL);
+}
+
+static void complete_table_passes(void **state)
+{
+    (void)state;
+    static const rpc_handler_fn table[RPCI_USERS_COUNT] = {
+        [RPCI_USERS_LOGIN] = serve,        [RPCI_USERS_LOGOUT] = serve,
+        [RPCI_USERS_AUTHENTICATE] = serve, [RPCI_USERS_GET_USER] = serve,
+        [RPCI_USERS_LIST_USERS] = serve,   [RPCI_USERS_CREATE_USER] = serve,
+    };
+    const rpc_service svc = RPC_SERVICE(&rcycle__users__users__descriptor, table);
+    char err[256] = "";
+    assert_int_equal(rpc_service_check(&svc, err, sizeof err), 0);
+}
+
+static void missing_method_is_named(void **state)
+{
+    (void)state;
+    static const rpc_handler_fn table[RPCI_USERS_COUNT] = {
+        [RPCI_USERS_LOGIN] = serve,        [RPCI_USERS_LOGOUT] = serve,
+        [RPCI_USERS_AUTHENTICATE] = serve, [RPCI_USERS_GET_USER] = serve,
+        [RPCI_USERS_CREATE_USER] = serve,
+    };
+    const rpc_service svc = RPC_SERVICE(&rcycle__users__users__descriptor, table);
+    char err[256] = "";
+    assert_int_equal(rpc_service_check(&svc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "ListUsers"));
+}
+
+static void table_of_another_size_is_refused(void **state)
+{
+    (void)state;
+    static const rpc_handler_fn table[RPCI_USERS_COUNT + 1] = {serve, serve, serve, serve,
+                                                               serve, serve, serve};
+    const rpc_service svc = RPC_SERVICE(&rcycle__users__users__descriptor, table);
+    char err[256] = "";
+    assert_int_equal(rpc_service_check(&svc, err, sizeof err), -1);
+}
+
+/* The generated constants name the descriptor's methods in order. */
+static void constants_match_descriptors(void **state)
+{
+    (void)state;
+    assert_string_equal(RPC_LISTINGS_GET_LISTING->name, "GetListing");
+    assert_ptr_equal(RPC_LISTINGS_GET_LISTING->input,
+                     &rcycle__listings__get_listing_request__descriptor);
+    assert_ptr_equal(RPC_CLAIMS_DENY_CLAIM->output, &rcycle__claims__claim__descriptor);
+    assert_string_equal(RPC_COMMON_HEALTH->name, "Health");
+    assert_int_equal(RPCI_LISTINGS_COUNT, rcycle__listings__listings__descriptor.n_methods);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(complete_table_passes),
+        cmocka_unit_test(missing_method_is_named),
+        cmocka_unit_test(table_of_another_size_is_refused),
+        cmocka_unit_test(constants_match_descriptors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
