@@ -203,6 +203,7 @@ void claims_create(const rpc_request *req, rpc_reply *reply)
     Rcycle__Listings__Listing *l = NULL;
     if (validate(req, r, reply) != 0 || (l = claimable_listing(req, r->listing_id, reply)) == NULL)
         goto out;
+    fault_point("claims.create.after_get_listing");
     int64_t claim_id = 0;
     rc_status st = insert_reserving(req, r, l, &claim_id);
     if (st == RC_ALREADY_EXISTS) {
