@@ -228,33 +228,32 @@ static json_t *mapping(reader *r)
     return NULL;
 }
 
+/* The anchor of a collection's start event, NULL for none or another event
+ * (scalars check their own, as keys do not pass through node()). */
+static const yaml_char_t *collection_anchor(const yaml_event_t *ev)
+{
+    if (ev->type == YAML_SEQUENCE_START_EVENT)
+        return ev->data.sequence_start.anchor;
+    if (ev->type == YAML_MAPPING_START_EVENT)
+        return ev->data.mapping_start.anchor;
+    return NULL;
+}
+
 /* Builds the value that starts with ev; ev is consumed. */
 static json_t *node(reader *r, yaml_event_t *ev)
 {
     json_t *v = NULL;
-    switch (ev->type) {
-    case YAML_SCALAR_EVENT:
+    if (ev->type == YAML_SCALAR_EVENT)
         v = scalar(r, ev);
-        break;
-    case YAML_SEQUENCE_START_EVENT:
-        if (ev->data.sequence_start.anchor != NULL)
-            fail_at(r, ev->start_mark, "anchors are refused");
-        else
-            v = sequence(r);
-        break;
-    case YAML_MAPPING_START_EVENT:
-        if (ev->data.mapping_start.anchor != NULL)
-            fail_at(r, ev->start_mark, "anchors are refused");
-        else
-            v = mapping(r);
-        break;
-    case YAML_ALIAS_EVENT:
-        fail_at(r, ev->start_mark, "aliases are refused");
-        break;
-    default:
-        fail_at(r, ev->start_mark, "unexpected YAML event");
-        break;
-    }
+    else if (collection_anchor(ev) != NULL)
+        fail_at(r, ev->start_mark, "anchors are refused");
+    else if (ev->type == YAML_SEQUENCE_START_EVENT)
+        v = sequence(r);
+    else if (ev->type == YAML_MAPPING_START_EVENT)
+        v = mapping(r);
+    else
+        fail_at(r, ev->start_mark,
+                ev->type == YAML_ALIAS_EVENT ? "aliases are refused" : "unexpected YAML event");
     yaml_event_delete(ev);
     return v;
 }

@@ -51,6 +51,8 @@ const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true }
 addFormats(ajv);
 ajv.addSchema({ $id: SCHEMAS_ID, $defs: retarget(doc.components.schemas) });
 
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
 const compiled = new Map();
 function validatorOf(schema) {
   if (!compiled.has(schema)) compiled.set(schema, ajv.compile(retarget(schema)));
@@ -84,8 +86,6 @@ function deref(obj) {
   }
   return obj;
 }
-
-const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 // Path templates, literal ones first so that a literal segment wins over a
 // parameter.

@@ -75,7 +75,9 @@ static void what_readers_could_disagree_on_is_refused(void **state)
 {
     (void)state;
     expect_refused("a: &x 1\nb: *x", "anchors");
-    expect_refused("a: *x", "");
+    expect_refused("a: &x [1]", "anchors");
+    expect_refused("&k a: 1", "anchors");
+    expect_refused("a: *x", "aliases");
     expect_refused("a: 1\na: 2", "duplicate key");
     expect_refused("? [a]\n: 1", "keys must be scalars");
     expect_refused("a: 0x1F", "hexadecimal");
