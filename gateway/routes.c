@@ -4,6 +4,7 @@
 const gw_route gw_routes[] = {
     {"GET", "/healthz", ROUTE_PUBLIC, route_healthz},
     {"GET", "/readyz", ROUTE_PUBLIC, route_readyz},
+    {"GET", "/api/openapi.json", ROUTE_PUBLIC, route_openapi},
     {"POST", "/api/session", ROUTE_PUBLIC | ROUTE_BODY, route_login},
     {"DELETE", "/api/session", 0, route_logout},
     {"GET", "/api/me", 0, route_me},

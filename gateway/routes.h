@@ -14,6 +14,9 @@ extern const size_t gw_routes_count;
 void route_healthz(gw_exchange *ex);
 void route_readyz(gw_exchange *ex);
 
+/* routes_docs.c */
+void route_openapi(gw_exchange *ex);
+
 /* routes_session.c */
 void route_login(gw_exchange *ex);
 void route_logout(gw_exchange *ex);

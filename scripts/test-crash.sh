@@ -20,5 +20,6 @@ trap stop_stack EXIT
 stop_stack
 rm -rf "$RCYCLE_DATA_DIR"
 scripts/stack.sh start
+test/integration/install.sh
 RUN_DIR=$RCYCLE_DATA_DIR/run STACK_SH=$ROOT/scripts/stack.sh CRASH_REPEAT=${CRASH_REPEAT:-5} \
   node --test --test-concurrency=1 test/integration/crash/invariant.crash.mjs

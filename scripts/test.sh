@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - every test of R-Cycle, as `make test` and .ci/run run them.
 #
-# For each of two builds - release (build/, RelWithDebInfo) and sanitizers
+# First it checks the REST contract, docs/openapi.yaml (do_openapi). Then, for
+# each of two builds - release (build/, RelWithDebInfo) and sanitizers
 # (build-asan/, -DRCYCLE_SANITIZE=ON: ASan + UBSan) - it builds, runs the unit
 # tests (ctest -L unit), starts a test stack with its own fresh PostgreSQL
 # under .data/test/<build> on test ports (gateway 3100, services 7111-7113,
@@ -158,6 +159,7 @@ do_integration() {
     echo "node is missing (scripts/deps.sh installs it)" >&2
     return 1
   }
+  "$ROOT/test/integration/install.sh" || return 1
   tap=$CURRENT_DATA_DIR/run/integration.tap
   (
     # The stack's settings, as stack.sh recorded them, plus where stack.sh is.
@@ -178,6 +180,13 @@ do_integration() {
     echo "the integration suite ran no test" >&2
     return 1
   fi
+}
+
+# docs/openapi.yaml: valid OpenAPI 3.1 (a real validator from npm), every
+# schema compiles as the integration suite compiles it, and its operations
+# are exactly the routes of gateway/routes.c. Needs no build and no stack.
+do_openapi() {
+  "$ROOT/test/integration/install.sh" && node "$ROOT/test/integration/tools/check-openapi.mjs"
 }
 
 # The browser end-to-end suite (test/e2e) in headless Chromium against the
@@ -259,6 +268,7 @@ main() {
     summary
     exit 1
   fi
+  step "OpenAPI document" do_openapi || true
   run_build release build -DCMAKE_BUILD_TYPE=RelWithDebInfo
   step "crash consistency (release, ${RCYCLE_CRASH_REPEAT:-1} round)" \
     env CRASH_REPEAT="${RCYCLE_CRASH_REPEAT:-1}" BUILD_DIR=build "$ROOT/scripts/test-crash.sh" || true

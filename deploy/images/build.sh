@@ -31,7 +31,7 @@ mkdir -p "$ctx.new/src" "$ctx.new/data"
 tar -C "$DEPLOY_ROOT" -c --exclude=node_modules --exclude='*.o' --exclude=gateway/ui \
   --exclude=test/integration --exclude=test/e2e --exclude='*.mjs' \
   --exclude=db/migrations --exclude=db/seed --exclude='db/*.sql' \
-  CMakeLists.txt proto common svc-users svc-listings svc-claims gateway db test |
+  CMakeLists.txt proto common svc-users svc-listings svc-claims gateway db test tools docs/openapi.yaml |
   tar -C "$ctx.new/src" -x
 tar -C "$DEPLOY_ROOT" -c gateway/ui db/bootstrap.sql db/migrations db/seed | tar -C "$ctx.new/data" -x
 tar -C "$DEPLOY_ROOT" -c deploy/images | tar -C "$ctx.new" -x

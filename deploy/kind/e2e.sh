@@ -113,7 +113,8 @@ sleep 3
 note "end-to-end suite against the ingress"
 RUN_DIR=$OUT/run
 mkdir -p "$RUN_DIR"
-files=$(find test/integration -type f \( -name '*.test.mjs' -o -name '*.test.js' \) | sort)
+test/integration/install.sh
+files=$(find test/integration -type d -name node_modules -prune -o -type f \( -name '*.test.mjs' -o -name '*.test.js' \) -print | sort)
 # Tests that reach inside the stack (raw RPC sockets, the database, host-built
 # tools) need what only a local run has; on a cluster they are left out.
 files=$(echo "$files" | grep -v -e rpc-garbage -e import-hardware -e expiry || true)

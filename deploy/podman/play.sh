@@ -189,6 +189,7 @@ cmd_e2e() {
     \( -name '*.test.js' -o -name '*.test.mjs' -o -name '*.test.cjs' \) -print | sort)
   ((${#files[@]} > 0)) || die "no integration tests in test/integration"
   "$DEPLOY_DIR/podman/stack-adapter.sh" status >/dev/null # writes gateway.pid
+  "$DEPLOY_ROOT/test/integration/install.sh"
   note "end-to-end suite against the gateway container (${#files[@]} files)"
   env "${env_args[@]}" node --test --test-concurrency=1 --test-timeout=300000 \
     --test-reporter=spec --test-reporter-destination=stdout \

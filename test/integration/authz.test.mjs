@@ -67,6 +67,7 @@ const MATRIX = [
   //  method    path                                        fixture             body            anon owner reqr other secu admin
   ['GET',    '/healthz',                                    null,               null,           200, 200, 200, 200, 200, 200],
   ['GET',    '/readyz',                                     null,               null,           200, 200, 200, 200, 200, 200],
+  ['GET',    '/api/openapi.json',                           null,               null,           200, 200, 200, 200, 200, 200],
   ['POST',   '/api/session',                                null,               'credentials',  200, 200, 200, 200, 200, 200],
   ['DELETE', '/api/session',                                'own session',      null,           401, 204, 204, 204, 204, 204],
   ['GET',    '/api/me',                                     null,               null,           401, 200, 200, 200, 200, 200],

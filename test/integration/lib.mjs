@@ -1,9 +1,15 @@
 // lib.mjs - shared helpers of the R-Cycle integration suite.
 //
 // The suite runs against a live stack (scripts/stack.sh start, or
-// scripts/test.sh) with Node's built-in runner, no npm packages:
+// scripts/test.sh) with Node's built-in runner; its few npm packages (ajv,
+// ajv-formats, yaml, the OpenAPI validator; package-lock.json) are installed
+// by test/integration/install.sh, which every runner of the suite calls:
 //
-//   node --test test/integration/
+//   test/integration/install.sh && node --test test/integration/
+//
+// Every response api() receives is checked against docs/openapi.yaml
+// (openapi.mjs): a status, header or body the document does not allow fails
+// the test that made the request.
 //
 // Environment (each variable, when unset, is read from $RUN_DIR/stack.env,
 // which `stack.sh start` writes; exporting RUN_DIR alone is therefore enough):
@@ -42,6 +48,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { checkResponse, recordStatsAtExit } from './openapi.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -154,7 +162,9 @@ export async function api(method, urlPath, opts = {}) {
   } catch {
     json = undefined;
   }
-  return { status: res.status, headers: res.headers, text, json, ms, method, url };
+  const result = { status: res.status, headers: res.headers, text, json, ms, method, url };
+  checkResponse(result, GATEWAY_URL);
+  return result;
 }
 
 // A short description of a response for assertion messages.
@@ -326,6 +336,7 @@ function registerActive() {
   }
 }
 registerActive();
+recordStatsAtExit(RUN_DIR);
 
 function alive(pid) {
   try {

@@ -6,6 +6,7 @@ import { h, replace } from './dom.js';
 import { go, matchRoute, onRoute, parseHash } from './router.js';
 import * as session from './session.js';
 import { announce, clearAnnouncement, loadError, runAction } from './ui.js';
+import { apiDocsView } from './views/api-docs.js';
 import { claimView } from './views/claim.js';
 import { leaderboardView } from './views/leaderboard.js';
 import { loginView } from './views/login.js';
@@ -25,6 +26,7 @@ const ROUTES = [
   { pattern: /^\/leaderboard$/, key: 'leaderboard', label: 'Leaderboard', view: leaderboardView, nav: true },
   { pattern: /^\/users$/, key: 'users', label: 'Users', view: usersView, nav: true, role: 'admin' },
   { pattern: /^\/claims\/([1-9][0-9]{0,17})$/, key: 'claim', label: 'Request', view: claimView, navKey: 'requests' },
+  { pattern: /^\/api$/, key: 'api', label: 'REST API', view: apiDocsView },
 ];
 
 const main = document.getElementById('main');
