@@ -1,4 +1,4 @@
-/* status.c - names and HTTP mapping of the gRPC status codes (API.md). */
+/* status.c - names and HTTP mapping of the gRPC status codes (docs/API.md). */
 #include "status.h"
 
 static const char *const status_names[] = {

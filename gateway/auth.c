@@ -1,4 +1,4 @@
-/* auth.c - credentials and CSRF checks of API.md, and the user lookup.
+/* auth.c - credentials and CSRF checks of docs/API.md, and the user lookup.
  *
  * A request authenticates with "Authorization: Bearer <token>" or with the
  * rcycle_session cookie. Cookie requests with an unsafe method must also

@@ -1,6 +1,6 @@
 /* auth_cache.h - the gateway's short-lived memory of authenticated tokens.
  *
- * API.md allows a gateway to trust a session for at most 5 seconds after
+ * docs/API.md allows a gateway to trust a session for at most 5 seconds after
  * svc-users last confirmed it; that bound is kept here (AUTH_CACHE_TTL_MS).
  * Keys are token hashes, never tokens. Used from the loop thread only. */
 #ifndef RCYCLE_GATEWAY_AUTH_CACHE_H

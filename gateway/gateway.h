@@ -23,7 +23,7 @@
 #include "token.h"
 #include "users.pb-c.h"
 
-/* Request bodies larger than this get 413 (API.md). */
+/* Request bodies larger than this get 413 (docs/API.md). */
 #define GW_MAX_BODY_BYTES (1024 * 1024)
 /* Room for a request id: 64 characters and the NUL. */
 #define GW_REQUEST_ID_LEN 65

@@ -6,7 +6,7 @@
 
 #include "json_map.h"
 
-/* A string or JSON null: API.md's optional text fields. */
+/* A string or JSON null: docs/API.md's optional text fields. */
 static json_t *string_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -70,7 +70,7 @@ json_t *json_from_hardware(const Rcycle__Listings__Hardware *h)
     return o;
 }
 
-/* Rounds to the given number of decimals, as API.md asks for trees and
+/* Rounds to the given number of decimals, as docs/API.md asks for trees and
  * pandas. */
 static json_t *rounded(double v, int decimals)
 {

@@ -1,4 +1,4 @@
-/* json_map.h - the JSON shapes of API.md, to and from the protobuf messages.
+/* json_map.h - the JSON shapes of docs/API.md, to and from the protobuf messages.
  *
  * The to-JSON functions return a new reference the caller owns. The field
  * readers check one field of a request body: absent or null gives NULL (or

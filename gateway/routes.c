@@ -1,4 +1,4 @@
-/* routes.c - the REST API of API.md, one line per route. */
+/* routes.c - the REST API of docs/API.md, one line per route. */
 #include "routes.h"
 
 const gw_route gw_routes[] = {

@@ -11,7 +11,7 @@ static json_t *hardware_body(gw_exchange *ex, const ProtobufCMessage *msg, void 
     return json_from_hardware((const Rcycle__Listings__Hardware *)msg);
 }
 
-/* API.md's 404 for a serial the registry does not know carries found. */
+/* docs/API.md's 404 for a serial the registry does not know carries found. */
 static int hardware_not_found(gw_exchange *ex, const rpc_reply *reply, void *arg)
 {
     (void)arg;
@@ -90,7 +90,7 @@ static const struct create_field {
     {"otherSpecs", offsetof(Rcycle__Listings__CreateListingRequest, other_specs), 0},
 };
 
-/* API.md's answer to hardware that still holds storage media: the
+/* docs/API.md's answer to hardware that still holds storage media: the
  * service's message (which lists the media) as both error and message, and
  * blocked. A PERMISSION_DENIED without the StorageMediaBlock detail is a
  * plain refusal. */

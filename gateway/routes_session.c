@@ -8,7 +8,7 @@
 
 #define COOKIE_LEN 160
 
-/* The session cookie, and the token and CSRF token in the body (API.md). */
+/* The session cookie, and the token and CSRF token in the body (docs/API.md). */
 static json_t *login_body(gw_exchange *ex, const ProtobufCMessage *msg, void *arg)
 {
     const Rcycle__Users__LoginReply *r = (const Rcycle__Users__LoginReply *)msg;

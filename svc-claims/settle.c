@@ -1,7 +1,7 @@
 /* settle.c - the settler: the background thread that keeps claims and
  * listings consistent across crashes.
  *
- * THE INVARIANT (API.md): once settled, a listing is 'claimed' exactly when
+ * THE INVARIANT (docs/API.md): once settled, a listing is 'claimed' exactly when
  * it has one open claim (pending_owner or pending_security), and that claim
  * is the one svc-listings recorded as its holder (listings.claim_id).
  *

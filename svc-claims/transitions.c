@@ -147,7 +147,7 @@ static void reply_updated(rpc_reply *reply, rc_status st, PGresult *res)
     }
 }
 
-/* The checks every transition starts with, in API.md's order: the claim
+/* The checks every transition starts with, in docs/API.md's order: the claim
  * exists (404), the caller may see it (403), it is open (409), and no
  * listing change is pending for it (409). On success *res holds the row. */
 static int load_open_claim(const rpc_request *req, int64_t id, PGresult **res, claim_row *row,

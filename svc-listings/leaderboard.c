@@ -8,7 +8,7 @@
 #include "listings.h"
 #include "listings.pb-c.h"
 
-/* The CO2 per item by category is API.md's. */
+/* The CO2 per item by category is docs/API.md's. */
 static const db_stmt leaderboard = {
     "listings_leaderboard",
     "WITH items AS ("

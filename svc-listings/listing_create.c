@@ -99,7 +99,7 @@ static const char *registry_text(const char *s)
 }
 
 /* PERMISSION_DENIED naming the media, with the StorageMediaBlock detail the
- * gateway turns into API.md's "blocked" answer. */
+ * gateway turns into docs/API.md's "blocked" answer. */
 static void refuse_storage_media(const Rcycle__Listings__Hardware *hw, rpc_reply *reply)
 {
     /* The detail always names something, so that it is never empty (an

@@ -1,4 +1,4 @@
-/* listing_edit.c - UpdateListing (API.md's PATCH) and WithdrawListing, for
+/* listing_edit.c - UpdateListing (docs/API.md's PATCH) and WithdrawListing, for
  * members of the owning department and admins, while the listing is still
  * available or claimed. Both run on the locked row (listing_tx.h). */
 #include <inttypes.h>

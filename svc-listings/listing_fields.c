@@ -1,6 +1,6 @@
 /* listing_fields.c - checks of the fields a listing is created or edited
  * with: text lengths in characters, the enumerated values, and the
- * expiration date rules of API.md. */
+ * expiration date rules of docs/API.md. */
 #include <ctype.h>
 #include <string.h>
 #include <time.h>

@@ -52,16 +52,16 @@ int listing_status_valid(const char *status);
 
 /* The checks of the fields a listing is created or edited
  * with, shared by CreateListing and UpdateListing, so that a bad value is
- * answered as INVALID_ARGUMENT naming the field (as API.md names it) before
+ * answered as INVALID_ARGUMENT naming the field (as docs/API.md names it) before
  * any query runs, and never reaches a CHECK constraint as an INTERNAL error. */
 
 #define LISTING_TITLE_MAX_CHARS 200
 #define LISTING_TEXT_MAX_CHARS  2000
-/* How far ahead an expiration date may be (API.md). */
+/* How far ahead an expiration date may be (docs/API.md). */
 #define LISTING_MAX_DAYS_AHEAD 365
 
 /* Trims surrounding white space in place (the request is ours to change).
- * Returns NULL for NULL, or when nothing is left: API.md shows unset text as
+ * Returns NULL for NULL, or when nothing is left: docs/API.md shows unset text as
  * null, so an empty string is never stored. */
 char *listing_text_normalize(char *s);
 

@@ -9,7 +9,7 @@
 #include "text.h"
 #include "users.h"
 
-/* API.md: more than 10 failed attempts for one email within 15 minutes get
+/* docs/API.md: more than 10 failed attempts for one email within 15 minutes get
  * RESOURCE_EXHAUSTED, so the eleventh attempt inside the window is refused. */
 #define LOGIN_MAX_FAILURES 10
 #define LOGIN_WINDOW       "interval '15 minutes'"

@@ -95,9 +95,18 @@ static void init_cluster(const char *pgdata)
     }
     char pwopt[4200];
     snprintf(pwopt, sizeof pwopt, "--pwfile=%s", pwfile);
-    char *const argv[] = {PGBIN "/initdb", "-D", (char *)pgdata, "-U", "postgres", pwopt,
-                          "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
-                          "--encoding=UTF8", "--locale=C", "--no-instructions", NULL};
+    char *const argv[] = {PGBIN "/initdb",
+                          "-D",
+                          (char *)pgdata,
+                          "-U",
+                          "postgres",
+                          pwopt,
+                          "--auth-local=scram-sha-256",
+                          "--auth-host=scram-sha-256",
+                          "--encoding=UTF8",
+                          "--locale=C",
+                          "--no-instructions",
+                          NULL};
     fprintf(stderr, "rcycle-pg: initialising %s\n", pgdata);
     int rc = run(argv);
     if (temp)
@@ -108,7 +117,8 @@ static void init_cluster(const char *pgdata)
     char hba[4200];
     snprintf(hba, sizeof hba, "%s/pg_hba.conf", pgdata);
     FILE *f = fopen(hba, "a");
-    if (!f || fputs("host all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n", f) < 0 ||
+    if (!f ||
+        fputs("host all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n", f) < 0 ||
         fclose(f) != 0)
         die("cannot write %s", hba);
 }
@@ -221,7 +231,8 @@ static int cmd_psql(int argc, char **argv)
     const char *url = wait_for("DATABASE_URL", timeout);
     char dbopt[8192];
     snprintf(dbopt, sizeof dbopt, "--dbname=%s", url);
-    execl(PGBIN "/psql", "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", dbopt, "-f", argv[i], (char *)NULL);
+    execl(PGBIN "/psql", "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", dbopt, "-f", argv[i],
+          (char *)NULL);
     die("cannot exec %s", PGBIN "/psql");
     return 1;
 }
@@ -251,7 +262,8 @@ static const char *wait_for(const char *url_env, long timeout)
 static int is_dump(const struct dirent *e)
 {
     size_t n = strlen(e->d_name);
-    return strncmp(e->d_name, "rcycle-", 7) == 0 && n > 5 && strcmp(e->d_name + n - 5, ".dump") == 0;
+    return strncmp(e->d_name, "rcycle-", 7) == 0 && n > 5 &&
+           strcmp(e->d_name + n - 5, ".dump") == 0;
 }
 
 static int cmd_dump(int argc, char **argv)
@@ -303,7 +315,9 @@ static int cmd_dump(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: rcycle-pg server [postgres option...] | wait [--timeout S] [--url-env VAR] [-- PROGRAM...] | psql [--timeout S] FILE | dump DIR [--keep N]\n");
+        fprintf(stderr,
+                "usage: rcycle-pg server [postgres option...] | wait [--timeout S] [--url-env VAR] "
+                "[-- PROGRAM...] | psql [--timeout S] FILE | dump DIR [--keep N]\n");
         return 2;
     }
     if (strcmp(argv[1], "server") == 0)

@@ -1,5 +1,5 @@
 // session.test.mjs - signing in and out with the cookie session and the
-// CSRF token of API.md: a reload keeps the session (the token lives in
+// CSRF token of docs/API.md: a reload keeps the session (the token lives in
 // sessionStorage), a tab without the token asks to sign in again, sign-out
 // ends the session on the server, an ended session leads to the sign-in page.
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 // authz.test.mjs - the authorization matrix: every route of
-// gateway/routes.c against every kind of caller, with the status API.md
+// gateway/routes.c against every kind of caller, with the status docs/API.md
 // gives each cell. A test checks that the matrix names every route of
 // routes.c, so a new route cannot go without its row.
 //
@@ -277,7 +277,7 @@ describe('authorization matrix (bearer tokens)', () => {
           await cleanup(method, template, res, s);
           assert.equal(res.status, expected[i], `${role}: ${describeRes(res)}`);
           if (expected[i] >= 400) {
-            assert.ok(res.json && typeof res.json.error === 'string' && typeof res.json.code === 'string', `an API.md error body: ${describeRes(res)}`);
+            assert.ok(res.json && typeof res.json.error === 'string' && typeof res.json.code === 'string', `an docs/API.md error body: ${describeRes(res)}`);
             const code = { 401: ['UNAUTHENTICATED'], 403: ['PERMISSION_DENIED'], 409: ['FAILED_PRECONDITION', 'ABORTED', 'ALREADY_EXISTS'] }[expected[i]];
             if (code) assert.ok(code.includes(res.json.code), `code ${res.json.code}: ${describeRes(res)}`);
           }

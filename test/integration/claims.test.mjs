@@ -1,4 +1,4 @@
-// claims.test.mjs - the claims of API.md: the two-stage approval, denial,
+// claims.test.mjs - the claims of docs/API.md: the two-stage approval, denial,
 // withdrawal, who may do what (403), closed claims (409), the audit trail,
 // scopes, filters and paging, and the cancellation of open claims when their
 // listing is withdrawn.

@@ -1,4 +1,4 @@
-// concurrency.test.mjs - races on one listing and on one claim (API.md:
+// concurrency.test.mjs - races on one listing and on one claim (docs/API.md:
 // "Under any number of concurrent requests for one listing, exactly one
 // claim succeeds"; transitions of one claim are exclusive).
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 // errors.test.mjs - unknown routes, wrong methods, undecodable queries, and
-// the error body of API.md everywhere: {error, code}, application/json, no
+// the error body of docs/API.md everywhere: {error, code}, application/json, no
 // SQL, stack traces or internal addresses.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
@@ -38,7 +38,7 @@ describe('unknown routes: 404 NOT_FOUND', () => {
 });
 
 describe('wrong method on a known path: 405 with a JSON error', () => {
-  // Methods API.md gives no meaning to on these paths, now or later.
+  // Methods docs/API.md gives no meaning to on these paths, now or later.
   const cases = [
     ['PUT', '/api/me'],
     ['POST', '/api/me'],

@@ -1,4 +1,4 @@
-// Expiry (API.md): a listing whose expirationDate has passed becomes
+// Expiry (docs/API.md): a listing whose expirationDate has passed becomes
 // `expired` within a minute without any request touching it, and its open
 // claims become `cancelled`. A day cannot be waited for, so the test moves
 // the listing's date into the past in the database, as the passing of time

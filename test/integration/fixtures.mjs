@@ -1,7 +1,7 @@
 // fixtures.mjs - helpers of the suite's writing tests (listings-write,
 // claims, authz, concurrency and the crash suite): registry serials, listings
 // and claims made through the API, extra users, polling, and THE INVARIANT
-// of API.md checked through the API.
+// of docs/API.md checked through the API.
 //
 // Reruns on one database: every test makes what it needs and leaves nothing
 // open behind it (listings are withdrawn, claims withdrawn or denied). A
@@ -58,7 +58,7 @@ export const STORAGE_MEDIA = {
   'STR001-NETAPP-FAS': ['24x 1.2TB SAS HDD'],
 };
 
-// API.md, Impact: CO2 per item by category.
+// docs/API.md, Impact: CO2 per item by category.
 export const CO2_KG = { Server: 1300, Networking: 300, Storage: 800 };
 
 export function categoryOf(serial) {
@@ -289,7 +289,7 @@ export async function clearOpenClaims(listingId, sessionsByDept) {
 
 // ---- THE INVARIANT ----------------------------------------------------------------
 
-// API.md: a listing is `claimed` exactly when it has one open claim. Reads
+// docs/API.md: a listing is `claimed` exactly when it has one open claim. Reads
 // every listing and every claim as admin (who sees all claims) and returns
 // the violations, as sentences (empty when it holds).
 export async function invariantViolations() {

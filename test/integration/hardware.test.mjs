@@ -1,5 +1,5 @@
 // hardware.test.mjs - GET /api/hardware?serial=S, the registry lookup of
-// API.md against the mock devices of SEED.md.
+// docs/API.md against the mock devices of SEED.md.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
@@ -58,7 +58,7 @@ function assertHardwareShape(h) {
 }
 
 describe('GET /api/hardware: the registry of SEED.md', () => {
-  test('SRV001-DELL-R730: the shape of API.md, no storage media', async () => {
+  test('SRV001-DELL-R730: the shape of docs/API.md, no storage media', async () => {
     const res = await lookup('SRV001-DELL-R730');
     expectStatus(res, 200);
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);

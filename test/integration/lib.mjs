@@ -179,7 +179,7 @@ export function expectStatus(res, status) {
 
 // ---- errors --------------------------------------------------------------
 
-// API.md: the error code of each HTTP status.
+// docs/API.md: the error code of each HTTP status.
 export const CODE_OF_STATUS = {
   400: ['INVALID_ARGUMENT'],
   401: ['UNAUTHENTICATED'],
@@ -192,14 +192,14 @@ export const CODE_OF_STATUS = {
   504: ['DEADLINE_EXCEEDED'],
 };
 
-// What an error message must never show (API.md: no SQL, stack traces or
+// What an error message must never show (docs/API.md: no SQL, stack traces or
 // internal addresses).
 export const LEAKS = [
   /SELECT/, /\bSQL\b/, /tcp:\/\//i, /ipc:\/\//i, /inproc:\/\//i, /\n\s+at\s/, /Traceback/, /\.c:\d+/,
   /libpq|PGRES_|SQLSTATE|postgres(ql)?:\/\//i, /\brelation "|\bsyntax error at\b/i,
 ];
 
-// Asserts that res is an error response of API.md's shape: the status, a
+// Asserts that res is an error response of docs/API.md's shape: the status, a
 // JSON body {error: non-empty string, code} with the code of that status
 // (or `code` when given), Content-Type application/json, no leak of
 // internals in the message.

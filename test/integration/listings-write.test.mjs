@@ -1,6 +1,6 @@
 // listings-write.test.mjs - POST /api/listings, PATCH and DELETE
 // /api/listings/{id}, GET /api/leaderboard, and GET/POST /api/users, per
-// API.md. Each test makes the listings it needs from this file's registry
+// docs/API.md. Each test makes the listings it needs from this file's registry
 // serials (fixtures.mjs SERIALS.listingsWrite) and withdraws them when done,
 // so reruns on one database and other files running beside it do not
 // collide with it. Not testable through the API, and so left out: a listing
@@ -490,7 +490,7 @@ async function leaderboard(s = jane) {
   return res.json;
 }
 
-// The leaderboard as API.md defines it, from every listing.
+// The leaderboard as docs/API.md defines it, from every listing.
 function expectedBoard(listings) {
   const by = new Map();
   for (const l of listings) {

@@ -157,7 +157,7 @@ describe('GET /api/listings: the seed', () => {
     });
   }
 
-  test('every listing has every field of API.md, typed, null for unset optional text', () => {
+  test('every listing has every field of docs/API.md, typed, null for unset optional text', () => {
     for (const l of all) assertListingShape(l);
   });
 
@@ -233,7 +233,7 @@ describe('GET /api/listings: filters', () => {
     assert.equal(total, items.length);
   });
 
-  // API.md: case-insensitive substring of title, serial number, department or
+  // docs/API.md: case-insensitive substring of title, serial number, department or
   // description (not location or specs); % and _ are literal.
   const searchMatches = (s) => (l) =>
     [l.title, l.serialNumber, l.department, l.description].some((f) => typeof f === 'string' && f.toLowerCase().includes(s.toLowerCase()));

@@ -1,4 +1,4 @@
-// ops.test.mjs - /healthz, /readyz and /metrics (API.md, Operations): on the
+// ops.test.mjs - /healthz, /readyz and /metrics (docs/API.md, Operations): on the
 // gateway's public port only the first two; on every admin port all three.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';

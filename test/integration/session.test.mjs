@@ -1,5 +1,5 @@
 // session.test.mjs - POST/DELETE /api/session, GET /api/me, credentials,
-// CSRF, the login rate limit and X-Request-Id (API.md: Conventions, Sessions).
+// CSRF, the login rate limit and X-Request-Id (docs/API.md: Conventions, Sessions).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 

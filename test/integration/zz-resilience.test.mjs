@@ -1,5 +1,5 @@
 // zz-resilience.test.mjs - a crashed service degrades only its own routes,
-// fast, and comes back without a gateway restart (ARCHITECTURE.md, RPC).
+// fast, and comes back without a gateway restart (docs/ARCHITECTURE.md, RPC).
 // Named to run last: it kills svc-listings with SIGKILL through
 // `stack.sh kill-one` and always starts it again (`stack.sh start-one`).
 // When the runner runs files in parallel it first waits until every other

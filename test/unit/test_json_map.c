@@ -1,4 +1,4 @@
-/* test_json_map.c - the JSON shapes of API.md and the body field readers. */
+/* test_json_map.c - the JSON shapes of docs/API.md and the body field readers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

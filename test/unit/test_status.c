@@ -1,4 +1,4 @@
-/* test_status.c - gRPC status names and their HTTP statuses (API.md). */
+/* test_status.c - gRPC status names and their HTTP statuses (docs/API.md). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

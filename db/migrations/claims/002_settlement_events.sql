@@ -63,6 +63,6 @@ CREATE TABLE claims.feed_cursor (
 );
 INSERT INTO claims.feed_cursor (feed, last_event_id) VALUES ('listings', 0);
 
--- Timestamps leave the service as RFC 3339 UTC text (API.md).
+-- Timestamps leave the service as RFC 3339 UTC text (docs/API.md).
 CREATE FUNCTION claims.rfc3339(t timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;

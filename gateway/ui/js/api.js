@@ -1,4 +1,4 @@
-// api.js - the one way the UI talks to the server: the REST API of API.md
+// api.js - the one way the UI talks to the server: the REST API of docs/API.md
 // under /api, same origin. JSON in and out; the session is the HttpOnly
 // cookie rcycle_session (the browser sends it, the page never sees it); every
 // unsafe request carries X-CSRF-Token from sessionStorage. Errors become an

@@ -44,7 +44,7 @@ export function co2For(category) {
   return CO2_KG_BY_CATEGORY[category] || 0;
 }
 
-/** Trees that absorb as much CO2 in a year (API.md: kg / 22). */
+/** Trees that absorb as much CO2 in a year (docs/API.md: kg / 22). */
 export function treesFor(kg) {
   return Math.round((kg / 22) * 10) / 10;
 }

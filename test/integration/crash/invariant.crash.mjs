@@ -1,5 +1,5 @@
 // invariant.crash.mjs - crash consistency of claims and listings
-// (ARCHITECTURE.md, Data; svc-claims/settle.c): a service killed at any step
+// (docs/ARCHITECTURE.md, Data; svc-claims/settle.c): a service killed at any step
 // of a claim's change leaves, once restarted and settled, every listing
 // `claimed` exactly when it has exactly one open claim, and the interrupted
 // claim in the state the design promises.
