@@ -246,14 +246,21 @@ static int signed_in(const rpc_request *req, rpc_reply *reply)
     return 0;
 }
 
-void claims_approve(const rpc_request *req, rpc_reply *reply)
+/* The start of approve and withdraw: the path's claim, open, for a
+ * signed-in caller; 0 when loaded (PQclear *res after), else answered. */
+static int load_for_caller(const rpc_request *req, PGresult **res, claim_row *row, rpc_reply *reply)
 {
     int64_t id = unpack_id(req, reply);
     if (id == 0 || !signed_in(req, reply))
-        return;
+        return -1;
+    return load_open_claim(req, id, res, row, reply);
+}
+
+void claims_approve(const rpc_request *req, rpc_reply *reply)
+{
     PGresult *res = NULL;
     claim_row row;
-    if (load_open_claim(req, id, &res, &row, reply) != 0)
+    if (load_for_caller(req, &res, &row, reply) != 0)
         return;
     if (!may_decide(&row, req->caller))
         rpc_reply_error(reply, RC_PERMISSION_DENIED,
@@ -323,18 +330,15 @@ void claims_deny(const rpc_request *req, rpc_reply *reply)
 
 void claims_withdraw(const rpc_request *req, rpc_reply *reply)
 {
-    int64_t id = unpack_id(req, reply);
-    if (id == 0 || !signed_in(req, reply))
-        return;
     PGresult *res = NULL;
     claim_row row;
-    if (load_open_claim(req, id, &res, &row, reply) != 0)
+    if (load_for_caller(req, &res, &row, reply) != 0)
         return;
     if (!in_department(req->caller, row.claim.requesting_department)) {
         rpc_reply_error(reply, RC_PERMISSION_DENIED,
                         "only the requesting department may withdraw a claim");
     } else {
-        id_text idt = text_of(id), actor = text_of(req->caller->user_id);
+        id_text idt = text_of(row.claim.id), actor = text_of(req->caller->user_id);
         const char *params[] = {idt.s, row.claim.status, actor.s, req->caller->department};
         PGresult *updated = NULL;
         rc_status st = db_exec(req->db, &withdraw, params, req->request_id, &updated);
