@@ -15,6 +15,7 @@ BUILD_PKGS=(
   libh2o-dev libh2o-evloop-dev libnng-dev
   protobuf-c-compiler libprotobuf-c-dev
   libpq-dev libcmocka-dev libjansson-dev libsodium-dev libssl-dev libcsv-dev
+  libpg-query-dev # PostgreSQL's parser: the database tools name the failing statement
 )
 # The private PostgreSQL of `make run`/`make test`, load tools, and curl for
 # the health checks and the bench login.
