@@ -387,7 +387,10 @@ static int result_ok(const PGresult *res)
     return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
 }
 
-pgt_status pgt_exec(PGconn *conn, const char *sql, const char *label, pgt_error *err)
+/* Runs sql; when lines is set, sql is the text of a file and a failure names
+ * the line of the statement that failed. */
+static pgt_status exec_text(PGconn *conn, const char *sql, const char *label, int lines,
+                            pgt_error *err)
 {
     if (!PQsendQuery(conn, sql))
         return sql_failure(label, NULL, 0, conn, NULL, err);
@@ -398,11 +401,16 @@ pgt_status pgt_exec(PGconn *conn, const char *sql, const char *label, pgt_error 
     PGresult *res;
     while ((res = PQgetResult(conn)) != NULL) {
         if (status == PGT_OK && !result_ok(res))
-            status = sql_failure(label, sql, done, conn, res, err);
+            status = sql_failure(label, lines ? sql : NULL, done, conn, res, err);
         done++;
         PQclear(res);
     }
     return status;
+}
+
+pgt_status pgt_exec(PGconn *conn, const char *sql, const char *label, pgt_error *err)
+{
+    return exec_text(conn, sql, label, 0, err);
 }
 
 pgt_status pgt_run_file(PGconn *conn, const char *path, const char *label, pgt_error *err)
@@ -410,7 +418,7 @@ pgt_status pgt_run_file(PGconn *conn, const char *path, const char *label, pgt_e
     char *sql;
     pgt_status status = pgt_read_sql_file(path, &sql, err);
     if (status == PGT_OK)
-        status = pgt_exec(conn, sql, label ? label : path, err);
+        status = exec_text(conn, sql, label ? label : path, 1, err);
     free(sql);
     return status;
 }

@@ -67,16 +67,18 @@ void pgt_names_free(pgt_names *names);
 /* DATABASE_URL, or PGT_DEFAULT_DATABASE_URL when it is unset or empty. */
 const char *pgt_database_url(void);
 
-/* Connects to url as application app, giving up after timeout_s seconds
- * unless url sets connect_timeout itself. No message quotes the password. */
+/* Connects to url (DATABASE_URL's value, as the messages call it) as
+ * application app, giving up after timeout_s seconds unless url sets
+ * connect_timeout itself. No message quotes the password. */
 pgt_status pgt_connect(const char *url, const char *app, int timeout_s, PGconn **out,
                        pgt_error *err);
 
-/* Runs sql, which may hold several statements. A failure is reported under
- * label ("users/001_x.sql") and, when the failing statement can be found in
- * sql, with its line: "label:LINE: message (SQLSTATE xxxxx)". */
+/* Runs sql, one command of the tool's own (it may hold several statements);
+ * a failure is reported under label. */
 pgt_status pgt_exec(PGconn *conn, const char *sql, const char *label, pgt_error *err);
-/* pgt_exec over the file at path, labelled label (path when NULL). */
+/* Runs the SQL file at path. A failure is reported under label (path when
+ * NULL) with the line of the statement that failed, or of the error within
+ * it when the server gives a position: "label:LINE: message (SQLSTATE x)". */
 pgt_status pgt_run_file(PGconn *conn, const char *path, const char *label, pgt_error *err);
 /* Runs one parameterised statement; *res (PQclear it) is its result. */
 pgt_status pgt_exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params,
