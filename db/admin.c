@@ -7,16 +7,16 @@
  * reported with its number and reason; when any line is bad nothing is
  * changed, unless --skip-bad asks to load the good lines anyway. The whole
  * load is one transaction. DATABASE_URL names the database (svc-listings'
- * role or an administrator). */
+ * role or an administrator); the connection and the file reading are
+ * pgtool's, as rcycle-migrate's are. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-
 #include "hardware_csv.h"
+#include "pgtool.h"
 
-#define MAX_FILE_BYTES (64 * 1024 * 1024)
+#define PROG "rcycle-admin"
 
 static const char upsert_sql[] =
     "INSERT INTO listings.hardware (serial_number, manufacturer, model, category, cpu, ram, "
@@ -31,102 +31,85 @@ static const char upsert_sql[] =
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: rcycle-admin import-hardware [--skip-bad] FILE.csv\n"
+    fprintf(stderr, "usage: " PROG " import-hardware [--skip-bad] FILE.csv\n"
                     "  (DATABASE_URL names the database)\n");
     return 2;
 }
 
-/* Reads the whole file; NULL with a message when it cannot. */
-static char *read_file(const char *path, size_t *len)
+/* Upserts one row, counting it as inserted or updated. */
+static pgt_status upsert_row(PGconn *pg, const hw_row *row, int *inserted, int *updated,
+                             pgt_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        perror(path);
-        return NULL;
-    }
-    char *buf = malloc(MAX_FILE_BYTES + 1);
-    if (buf == NULL)
-        abort();
-    *len = fread(buf, 1, MAX_FILE_BYTES + 1, f);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed || *len > MAX_FILE_BYTES) {
-        fprintf(stderr, "%s: %s\n", path, failed ? "cannot be read" : "is larger than 64 MiB");
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-static int exec_ok(PGconn *pg, const char *sql)
-{
-    PGresult *res = PQexec(pg, sql);
-    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok)
-        fprintf(stderr, "database: %s", PQerrorMessage(pg));
+    const char *params[HW_NCOLUMNS];
+    for (int c = 0; c < HW_NCOLUMNS; c++)
+        params[c] = row->values[c];
+    params[HW_HAS_STORAGE_MEDIA] = row->has_storage_media ? "true" : "false";
+    char label[48];
+    snprintf(label, sizeof label, "line %d: the database refused it", row->line);
+    PGresult *res;
+    pgt_status status = pgt_exec_params(pg, upsert_sql, HW_NCOLUMNS, params, label, &res, err);
+    if (status != PGT_OK)
+        return status;
+    if (PQgetvalue(res, 0, 0)[0] == 't')
+        (*inserted)++;
+    else
+        (*updated)++;
     PQclear(res);
-    return ok;
+    return PGT_OK;
 }
 
 /* Upserts every row in one transaction; counts inserted and updated. */
-static int load_rows(PGconn *pg, const hw_import *imp, int *inserted, int *updated)
+static pgt_status load_rows(PGconn *pg, const hw_import *imp, int *inserted, int *updated,
+                            pgt_error *err)
 {
-    if (!exec_ok(pg, "BEGIN"))
-        return -1;
-    for (size_t i = 0; i < imp->nrows; i++) {
-        const hw_row *row = &imp->rows[i];
-        const char *params[HW_NCOLUMNS];
-        for (int c = 0; c < HW_NCOLUMNS; c++)
-            params[c] = row->values[c];
-        params[HW_HAS_STORAGE_MEDIA] = row->has_storage_media ? "true" : "false";
-        PGresult *res = PQexecParams(pg, upsert_sql, HW_NCOLUMNS, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            fprintf(stderr, "line %d: the database refused it: %s", row->line,
-                    PQresultErrorMessage(res));
-            PQclear(res);
-            exec_ok(pg, "ROLLBACK");
-            return -1;
-        }
-        if (PQgetvalue(res, 0, 0)[0] == 't')
-            (*inserted)++;
-        else
-            (*updated)++;
-        PQclear(res);
-    }
-    return exec_ok(pg, "COMMIT") ? 0 : -1;
+    pgt_status status = pgt_exec(pg, "BEGIN", "database", err);
+    for (size_t i = 0; status == PGT_OK && i < imp->nrows; i++)
+        status = upsert_row(pg, &imp->rows[i], inserted, updated, err);
+    if (status == PGT_OK)
+        status = pgt_exec(pg, "COMMIT", "database", err);
+    else
+        pgt_rollback(pg);
+    return status;
+}
+
+/* Loads the good rows of imp into the database DATABASE_URL names. */
+static pgt_status load(const char *path, const hw_import *imp, pgt_error *err)
+{
+    PGconn *pg;
+    pgt_status status = pgt_connect(pgt_database_url(), PROG, PGT_CONNECT_TIMEOUT_S, &pg, err);
+    int inserted = 0, updated = 0;
+    if (status == PGT_OK)
+        status = load_rows(pg, imp, &inserted, &updated, err);
+    if (status == PGT_OK)
+        printf("%s: %d added, %d updated, %zu skipped\n", path, inserted, updated, imp->nerrors);
+    PQfinish(pg);
+    return status;
 }
 
 static int import_hardware(const char *path, int skip_bad)
 {
+    pgt_error err = {0};
+    char *data;
     size_t len;
-    char *data = read_file(path, &len);
-    if (data == NULL)
+    if (pgt_read_file(path, &data, &len, &err) != PGT_OK) {
+        pgt_report(PROG, &err);
+        pgt_error_clear(&err);
         return 1;
+    }
     hw_import imp;
     hw_csv_read(data, len, &imp);
     free(data);
     for (size_t i = 0; i < imp.nerrors; i++)
         fprintf(stderr, "%s: %s\n", path, imp.errors[i]);
     int status = 1;
-    if (imp.fatal || (imp.nerrors > 0 && !skip_bad)) {
+    if (imp.fatal || (imp.nerrors > 0 && !skip_bad))
         fprintf(stderr, "%s: %zu bad line(s); nothing was changed%s\n", path, imp.nerrors,
                 imp.fatal ? "" : " (--skip-bad loads the good lines)");
-        goto out;
-    }
-    const char *url = getenv("DATABASE_URL");
-    PGconn *pg = PQconnectdb(url && url[0] ? url : "postgresql:///rcycle");
-    if (PQstatus(pg) != CONNECTION_OK) {
-        /* libpq's message may repeat the URL, which may hold a password. */
-        fprintf(stderr, "DATABASE_URL: cannot connect to the database\n");
-    } else {
-        int inserted = 0, updated = 0;
-        if (load_rows(pg, &imp, &inserted, &updated) == 0) {
-            printf("%s: %d added, %d updated, %zu skipped\n", path, inserted, updated, imp.nerrors);
-            status = 0;
-        }
-    }
-    PQfinish(pg);
-out:
+    else if (load(path, &imp, &err) == PGT_OK)
+        status = 0;
+    else
+        pgt_report(PROG, &err);
+    pgt_error_clear(&err);
     hw_import_free(&imp);
     return status;
 }

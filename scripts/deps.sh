@@ -15,7 +15,8 @@ BUILD_PKGS=(
   libh2o-dev libh2o-evloop-dev libnng-dev
   protobuf-c-compiler libprotobuf-c-dev
   libpq-dev libcmocka-dev libjansson-dev libsodium-dev libssl-dev libcsv-dev
-  libyaml-dev # rcycle-yaml2json: docs/openapi.yaml to the JSON the gateway serves
+  libyaml-dev     # rcycle-yaml2json: docs/openapi.yaml to the JSON the gateway serves
+  libpg-query-dev # PostgreSQL's parser: the database tools name the failing statement
 )
 # The private PostgreSQL of `make run`/`make test`, load tools, and curl for
 # the health checks and the bench login.

@@ -1,10 +1,22 @@
 // router.js - hash routes: #/market, #/post, #/mine, #/requests, #/review,
 // #/leaderboard, #/claims/{id}, #/users, with an optional ?query.
 
+/** A part of the address decoded, or as it is when it is no valid escape. */
+function decodePart(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+// The hash is split before anything is decoded: a decoded "R%26D" would read
+// as two parameters. URLSearchParams decodes each name and value itself and
+// keeps a stray '%' as text.
 export function parseHash() {
-  const raw = decodeURIComponent(location.hash.replace(/^#/, '')) || '/market';
+  const raw = location.hash.replace(/^#/, '');
   const q = raw.indexOf('?');
-  const path = q === -1 ? raw : raw.slice(0, q);
+  const path = decodePart(q === -1 ? raw : raw.slice(0, q));
   const params = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
   return { path: path || '/market', params };
 }
