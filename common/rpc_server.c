@@ -16,10 +16,21 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "pb_budget.h"
 #include "rpc_server.h"
 
-/* Larger requests are refused by nng before they are read into memory. */
-#define RPC_MAX_REQUEST_BYTES (4 * 1024 * 1024)
+/* Larger requests are refused by nng before they are read into memory. The
+ * largest a fair caller sends is an envelope around the gateway's largest
+ * body (1 MiB), with room. */
+#define RPC_MAX_REQUEST_BYTES (2 * 1024 * 1024)
+/* The most elements a repeated field of any request may hold (the longest
+ * real one is a user's roles, three). */
+#define RPC_MAX_REPEATED 64
+/* The caller an envelope may name: a user of the roles there are, and a
+ * department and email the schema allows (200 and 254 characters of up to
+ * four bytes). */
+#define RPC_MAX_CALLER_ROLES 8
+#define RPC_MAX_CALLER_TEXT  1024
 /* How long a request may wait for a database connection at most. */
 #define RPC_DB_WAIT_MS 2000
 
@@ -78,6 +89,54 @@ static rpc_handler_fn find_handler(const rpc_server *s, const char *name,
     return *method ? s->service.handlers[*method - d->methods] : NULL;
 }
 
+/* 1 when no repeated field of msg, or of a message in it, holds more than max
+ * elements. Requests nest two levels at most; depth stops a hostile
+ * descriptor-shaped loop all the same. */
+static int repeated_within(const ProtobufCMessage *msg, size_t max, int depth)
+{
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    if (depth > 8)
+        return 0;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *at = (const char *)msg + f->offset;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)((const char *)msg + f->quantifier_offset);
+            if (n > max)
+                return 0;
+            if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)at;
+                for (size_t k = 0; k < n; k++)
+                    if (!repeated_within(items[k], max, depth + 1))
+                        return 0;
+            }
+        } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            const ProtobufCMessage *sub = *(ProtobufCMessage *const *)at;
+            if (sub != NULL && !repeated_within(sub, max, depth + 1))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+static int short_text(const char *s)
+{
+    return s == NULL || strnlen(s, RPC_MAX_CALLER_TEXT + 1) <= RPC_MAX_CALLER_TEXT;
+}
+
+/* The envelope's caller, checked before its payload is decoded. */
+static int caller_plausible(const Rcycle__Caller *c)
+{
+    if (c == NULL)
+        return 1;
+    if (c->n_roles > RPC_MAX_CALLER_ROLES || !short_text(c->department) || !short_text(c->email))
+        return 0;
+    for (size_t i = 0; i < c->n_roles; i++)
+        if (!short_text(c->roles[i]))
+            return 0;
+    return 1;
+}
+
 /* Runs handler for an envelope: unpacks the input, borrows a connection, and
  * frees both after the handler. */
 static void dispatch(rpc_server *s, const ProtobufCMethodDescriptor *method, rpc_handler_fn handler,
@@ -89,17 +148,30 @@ static void dispatch(rpc_server *s, const ProtobufCMethodDescriptor *method, rpc
         rpc_reply_error(reply, RC_DEADLINE_EXCEEDED, "deadline exceeded before the request ran");
         return;
     }
-    ProtobufCMessage *input =
-        protobuf_c_message_unpack(method->input, NULL, env->has_payload ? env->payload.len : 0,
-                                  env->has_payload ? env->payload.data : NULL);
+    if (!caller_plausible(env->caller)) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "malformed caller");
+        return;
+    }
+    size_t len = env->has_payload ? env->payload.len : 0;
+    pb_budget budget;
+    pb_budget_init(&budget, pb_budget_for(len));
+    ProtobufCMessage *input = protobuf_c_message_unpack(
+        method->input, &budget.allocator, len, env->has_payload ? env->payload.data : NULL);
     if (input == NULL) {
         rpc_reply_error(reply, RC_INVALID_ARGUMENT, "malformed %s request", method->name);
+        return;
+    }
+    if (!repeated_within(input, RPC_MAX_REPEATED, 0)) {
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "%s request has too many elements",
+                        method->name);
+        protobuf_c_message_free_unpacked(input, &budget.allocator);
         return;
     }
     int wait_ms = RPC_DB_WAIT_MS;
     if (deadline > 0 && deadline - now < wait_ms)
         wait_ms = (int)(deadline - now);
-    db_conn *db = db_acquire(s->pool, wait_ms);
+    /* No pool: rpc_server_answer outside a server (the fuzz targets). */
+    db_conn *db = s->pool ? db_acquire(s->pool, wait_ms) : NULL;
     if (db == NULL) {
         rpc_reply_error(reply, RC_UNAVAILABLE, "database unavailable");
     } else {
@@ -115,7 +187,7 @@ static void dispatch(rpc_server *s, const ProtobufCMethodDescriptor *method, rpc
         handler(&req, reply);
         db_release(s->pool, db);
     }
-    protobuf_c_message_free_unpacked(input, NULL);
+    protobuf_c_message_free_unpacked(input, &budget.allocator);
 }
 
 void rpc_reply_rows(rpc_reply *reply, ProtobufCMessage *msg, const PGresult *res, size_t item_size,
@@ -161,14 +233,16 @@ static nng_msg *encode_reply(const rpc_reply *reply)
     return msg;
 }
 
-/* Decodes one request message and returns the reply message (NULL only when
- * out of memory, in which case the peer times out). */
-static nng_msg *serve_message(rpc_server *s, nng_msg *in)
+/* Answers one request message of len bytes in reply. */
+static void answer(rpc_server *s, const uint8_t *data, size_t len, rpc_reply *reply_out)
 {
     double started = metrics_clock();
     rpc_reply reply = {0};
-    Rcycle__Envelope *env =
-        rcycle__envelope__unpack(NULL, nng_msg_len(in), (const uint8_t *)nng_msg_body(in));
+    /* The payload is a bytes field: its copy is the one big allocation of a
+     * fair envelope, and the budget leaves room for it. */
+    pb_budget budget;
+    pb_budget_init(&budget, pb_budget_for(len));
+    Rcycle__Envelope *env = rcycle__envelope__unpack(&budget.allocator, len, data);
     /* The metric label is the method only when it is one of ours, so a
      * peer cannot grow the metrics registry with invented names. */
     const char *method = "malformed";
@@ -193,10 +267,26 @@ static nng_msg *serve_message(rpc_server *s, nng_msg *in)
     else
         log_debug(request_id, "rpc %s -> %s", method, rc_status_name(reply.code));
     metrics_observe_rpc("server", method, rc_status_name(reply.code), metrics_clock() - started);
+    if (env != NULL)
+        rcycle__envelope__free_unpacked(env, &budget.allocator);
+    *reply_out = reply;
+}
+
+void rpc_server_answer(const rpc_service *service, db_pool *pool, void *state, const uint8_t *data,
+                       size_t len, rpc_reply *reply)
+{
+    rpc_server s = {.service = *service, .pool = pool, .state = state};
+    answer(&s, data, len, reply);
+}
+
+/* Answers one request message; returns the reply message (NULL only when
+ * out of memory, in which case the peer times out). */
+static nng_msg *serve_message(rpc_server *s, nng_msg *in)
+{
+    rpc_reply reply;
+    answer(s, (const uint8_t *)nng_msg_body(in), nng_msg_len(in), &reply);
     nng_msg *out = encode_reply(&reply);
     rpc_reply_clear(&reply);
-    if (env != NULL)
-        rcycle__envelope__free_unpacked(env, NULL);
     return out;
 }
 

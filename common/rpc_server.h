@@ -62,6 +62,14 @@ void rpc_reply_rows(rpc_reply *reply, ProtobufCMessage *msg, const PGresult *res
 
 typedef struct rpc_server rpc_server;
 
+/* Answers one request message (data, len bytes, as it came off the socket)
+ * exactly as a server of service does, into reply (clear it after): decode,
+ * caller and size checks, dispatch. With pool NULL a request that gets as far
+ * as needing the database is answered UNAVAILABLE, so the fuzz targets drive
+ * the whole dispatch without one. */
+void rpc_server_answer(const rpc_service *service, db_pool *pool, void *state, const uint8_t *data,
+                       size_t len, rpc_reply *reply);
+
 /* Listens on url and serves service (and Common.Health, a database ping) with
  * nworkers threads. Fails when the table does not pass rpc_service_check, the
  * address cannot be listened on, or a worker cannot be started. */

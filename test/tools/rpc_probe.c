@@ -4,9 +4,12 @@
  * show that garbage on an RPC socket gets INVALID_ARGUMENT and crashes
  * nothing.
  *
- *   rpc-probe URL    sends: random bytes, a truncated envelope, an envelope
- *                    with a garbage payload, an unknown method, an empty
- *                    message. */
+ *   rpc-probe URL METHOD   sends: random bytes, a truncated envelope, an
+ *                          envelope with a garbage payload, an unknown
+ *                          method, an empty message, an envelope whose caller
+ *                          has a million empty roles (2 MB that decode to far
+ *                          more), then a Health check.
+ *   rpc-probe URL METHOD many-roles   sends only the million-roles envelope. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +56,39 @@ static size_t envelope(const char *method, const uint8_t *payload, size_t payloa
     return rcycle__envelope__pack(&env, buf);
 }
 
+#define MANY_ROLES 1000000
+
+/* An envelope for method whose caller holds MANY_ROLES empty roles: cheap
+ * to send, costly to decode naively. */
+static void probe_many_roles(nng_socket sock, const char *method)
+{
+    static char empty[] = "";
+    char **roles = malloc(MANY_ROLES * sizeof *roles);
+    if (roles == NULL)
+        exit(2);
+    for (size_t i = 0; i < MANY_ROLES; i++)
+        roles[i] = empty;
+    Rcycle__Caller caller = RCYCLE__CALLER__INIT;
+    caller.n_roles = MANY_ROLES;
+    caller.roles = roles;
+    Rcycle__Envelope env = RCYCLE__ENVELOPE__INIT;
+    env.method = (char *)method;
+    env.request_id = "rpc-probe";
+    env.caller = &caller;
+    size_t len = rcycle__envelope__get_packed_size(&env);
+    uint8_t *buf = malloc(len);
+    if (buf == NULL)
+        exit(2);
+    rcycle__envelope__pack(&env, buf);
+    probe(sock, "many-roles", buf, len);
+    free(buf);
+    free(roles);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: rpc-probe URL METHOD\n");
+    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "many-roles") == 0)) {
+        fprintf(stderr, "usage: rpc-probe URL METHOD [many-roles]\n");
         return 2;
     }
     nng_socket sock;
@@ -66,6 +98,11 @@ int main(int argc, char **argv)
     }
     nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, 3000);
     nng_socket_set_ms(sock, NNG_OPT_SENDTIMEO, 3000);
+    if (argc == 4) {
+        probe_many_roles(sock, argv[2]);
+        nng_close(sock);
+        return 0;
+    }
     uint8_t random_bytes[256], buf[1024];
     srand(42);
     for (size_t i = 0; i < sizeof random_bytes; i++)
@@ -77,6 +114,7 @@ int main(int argc, char **argv)
     len = envelope("NoSuchMethod", NULL, 0, buf, sizeof buf);
     probe(sock, "unknown-method", buf, len);
     probe(sock, "empty", buf, 0);
+    probe_many_roles(sock, argv[2]);
     len = envelope("Health", NULL, 0, buf, sizeof buf);
     probe(sock, "health", buf, len);
     nng_close(sock);
