@@ -50,6 +50,7 @@ export const SERIALS = {
   crash: ['SRV017-SMC-4029GP', 'NET011-HPE-5130', 'NET012-HPE-2930F', 'STR007-HPE-D3610', 'STR009-DELLEMC-MD1400', 'SRV003-HP-DL360'],
   expiry: ['SRV023-DELL-R6525', 'NET017-HPE-5710'],
   deadline: ['NET014-CISCO-N3K-C3172'],
+  settler: ['NET013-CISCO-C9200L'],
 };
 
 // Registry devices that hold storage media, with the media the registry lists.

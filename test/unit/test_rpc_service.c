@@ -7,7 +7,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
 
 #include "rpc_server.h"
 
@@ -66,6 +70,34 @@ static void constants_match_descriptors(void **state)
     assert_int_equal(RPCI_LISTINGS_COUNT, rcycle__listings__listings__descriptor.n_methods);
 }
 
+/* A server whose workers cannot start does not report success. Threads are
+ * made impossible by a default stack larger than any machine's memory, set
+ * once nng has started its own threads. */
+static void start_fails_when_workers_cannot_start(void **state)
+{
+    (void)state;
+    static const rpc_handler_fn table[RPCI_USERS_COUNT] = {serve, serve, serve,
+                                                           serve, serve, serve};
+    const rpc_service svc = RPC_SERVICE(&rcycle__users__users__descriptor, table);
+    nng_socket warm;
+    assert_int_equal(nng_rep0_open(&warm), 0);
+    assert_int_equal(nng_listen(warm, "inproc://warm", NULL, 0), 0);
+    pthread_attr_t normal, huge;
+    assert_int_equal(pthread_getattr_default_np(&normal), 0);
+    pthread_attr_init(&huge);
+    assert_int_equal(pthread_attr_setstacksize(&huge, (size_t)1 << 46), 0);
+    assert_int_equal(pthread_setattr_default_np(&huge), 0);
+    rpc_server *server = NULL;
+    rc_status st = rpc_server_start("inproc://workers", &svc, 4, NULL, NULL, &server);
+    assert_int_equal(pthread_setattr_default_np(&normal), 0);
+    pthread_attr_destroy(&huge);
+    pthread_attr_destroy(&normal);
+    if (st == RC_OK)
+        rpc_server_stop(server);
+    nng_close(warm);
+    assert_int_not_equal(st, RC_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -73,6 +105,7 @@ int main(void)
         cmocka_unit_test(missing_method_is_named),
         cmocka_unit_test(table_of_another_size_is_refused),
         cmocka_unit_test(constants_match_descriptors),
+        cmocka_unit_test(start_fails_when_workers_cannot_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
