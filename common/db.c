@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 
@@ -129,21 +130,9 @@ static int ensure_connected(db_pool *p, db_conn *c)
     return 1;
 }
 
-static void deadline_after(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 static db_conn *take_free_conn(db_pool *p, int timeout_ms)
 {
-    struct timespec until;
-    deadline_after(&until, timeout_ms);
+    struct timespec until = clock_after(CLOCK_REALTIME, timeout_ms);
     pthread_mutex_lock(&p->mu);
     db_conn *found = NULL;
     for (;;) {

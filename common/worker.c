@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "log.h"
 #include "worker.h"
 
@@ -21,26 +22,13 @@ struct worker {
     int stopping;        /* guarded by mu */
 };
 
-static struct timespec monotonic_after(int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 /* Waits one period or until stopped; returns 1 when stopping. */
 static int nap(worker *w)
 {
     int ms = w->period_ms;
     if (w->jitter_ms > 0)
         ms += (int)randombytes_uniform((uint32_t)w->jitter_ms + 1);
-    struct timespec until = monotonic_after(ms);
+    struct timespec until = clock_after(CLOCK_MONOTONIC, ms);
     pthread_mutex_lock(&w->mu);
     while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->mu, &until) != ETIMEDOUT)
         ;

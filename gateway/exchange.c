@@ -406,7 +406,7 @@ int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req)
     ex->gw = ((gw_handler *)self)->gw;
     ex->req = req;
     ex->started = metrics_clock();
-    ex->deadline_ms = rpc_now_ms() + GW_REQUEST_DEADLINE_MS;
+    ex->deadline_ms = rpc_deadline_in(GW_REQUEST_DEADLINE_MS);
     gw_exchange **slot = h2o_mem_alloc_shared(&req->pool, sizeof *slot, on_request_disposed);
     *slot = ex;
     gw_request_id(req, ex->request_id);
