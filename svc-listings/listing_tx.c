@@ -1,12 +1,9 @@
 /* listing_tx.c - the transaction that changes one existing listing (see
  * listing_tx.h) and the audit events its changes write. */
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "listings.h"
 
-#define ID_TEXT_LEN 24
 
 static const db_stmt lock_listing = {
     "listings_lock",
@@ -31,18 +28,15 @@ static const db_stmt insert_event = {
 };
 
 /* id as a query parameter; 0 (none) is SQL NULL. */
-static const char *id_param(int64_t id, char buf[ID_TEXT_LEN])
+static const char *id_param(int64_t id, char buf[DB_INT64_LEN])
 {
-    if (id == 0)
-        return NULL;
-    snprintf(buf, ID_TEXT_LEN, "%" PRId64, id);
-    return buf;
+    return id == 0 ? NULL : db_param_int64(buf, id);
 }
 
 /* Locks listing id for the rest of the transaction and reads it. */
 static rc_status lock(const rpc_request *req, int64_t id, locked_listing *out)
 {
-    char id_text[ID_TEXT_LEN];
+    char id_text[DB_INT64_LEN];
     const char *params[] = {id_param(id, id_text)};
     rc_status status = db_exec(req->db, &lock_listing, params, req->request_id, &out->res);
     if (status != RC_OK)
@@ -79,7 +73,7 @@ rc_status listing_set_status(const rpc_request *req, const locked_listing *locke
                              rpc_reply *reply)
 {
     const Rcycle__Listings__Listing *old = &locked->listing;
-    char id_text[ID_TEXT_LEN], claim_text[ID_TEXT_LEN];
+    char id_text[DB_INT64_LEN], claim_text[DB_INT64_LEN];
     const char *params[] = {id_param(old->id, id_text), status, id_param(claim_id, claim_text)};
     PGresult *res;
     rc_status st = db_exec(req->db, &set_status, params, req->request_id, &res);
@@ -103,7 +97,7 @@ rc_status listing_record_event(const rpc_request *req, int64_t listing_id, const
                                const char *from_status, const char *to_status, int64_t claim_id)
 {
     const Rcycle__Caller *caller = req->caller;
-    char id_text[ID_TEXT_LEN], actor_text[ID_TEXT_LEN], claim_text[ID_TEXT_LEN];
+    char id_text[DB_INT64_LEN], actor_text[DB_INT64_LEN], claim_text[DB_INT64_LEN];
     const char *params[] = {
         id_param(listing_id, id_text),
         caller->has_user_id ? id_param(caller->user_id, actor_text) : NULL,
