@@ -10,7 +10,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 export BUILD_DIR JOBS
 
-.PHONY: all help deps build run stop status test test-crash bench clean distclean
+.PHONY: all help deps build run stop status test test-crash test-soak fuzz-long bench clean distclean
 
 all: build
 
@@ -42,6 +42,15 @@ test:
 # times (default 5), on its own stack.
 test-crash: build
 	@scripts/test-crash.sh
+
+# The soak under faults: open-loop load while every process is killed, PostgreSQL
+# crash-restarted and a service frozen; SOAK_SECONDS (default 600), own stack.
+test-soak: build
+	@scripts/test-soak.sh
+
+# Every fuzz target for 10 minutes (make test runs each for 10 s).
+fuzz-long:
+	@FUZZ_SECONDS=600 scripts/fuzz.sh
 
 bench: build
 	@bench/run.sh

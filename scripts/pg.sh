@@ -4,6 +4,8 @@
 #   scripts/pg.sh start    create the cluster on first use, start it, wait until
 #                          it accepts connections, create database rcycle
 #   scripts/pg.sh stop     fast shutdown (no-op when stopped)
+#   scripts/pg.sh restart-immediate
+#                          crash-stop (-m immediate) and start again on the same port
 #   scripts/pg.sh status   prints where it runs; exit 0 running, 3 stopped
 #   scripts/pg.sh url      prints the admin URL postgresql://postgres@127.0.0.1:PORT/rcycle
 #   scripts/pg.sh psql ... psql on that URL
@@ -222,6 +224,19 @@ cmd_stop() {
   as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null
 }
 
+# A crash and its recovery, for the soak test: the server is stopped without a
+# shutdown checkpoint (-m immediate), as a power cut would, and started again
+# on the same port; it replays its WAL before it accepts connections.
+cmd_restart_immediate() {
+  is_running || die "not running"
+  local port
+  port=$(current_port)
+  as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w -t 60 stop >/dev/null
+  as_pg setsid -w "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$LOG_FILE" -w -t 60 \
+    -o "-p $port -k $SOCK_DIR" start >/dev/null 2>&1 || die "PostgreSQL did not start again (log: $LOG_FILE)"
+  wait_ready "$port"
+}
+
 cmd_status() {
   if ! is_initialised; then
     echo "not created (would live in $PG_DIR)"
@@ -241,6 +256,7 @@ main() {
   case $cmd in
     start) cmd_start ;;
     stop) cmd_stop ;;
+    restart-immediate) cmd_restart_immediate ;;
     status) cmd_status ;;
     url) admin_url ;;
     pid)
@@ -249,7 +265,7 @@ main() {
       ;;
     psql) exec "$PG_BIN/psql" "$(admin_url)" "$@" ;;
     *)
-      echo "usage: $0 start|stop|status|url|pid|psql [psql args]" >&2
+      echo "usage: $0 start|stop|restart-immediate|status|url|pid|psql [psql args]" >&2
       exit 2
       ;;
   esac

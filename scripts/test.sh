@@ -20,6 +20,7 @@
 #   RCYCLE_TEST_TIMEOUT        seconds allowed to one integration test (300)
 #   RCYCLE_TEST_SKIP_ASAN=1    only the release build (quicker local runs)
 #   RCYCLE_CRASH_REPEAT        rounds of the crash-consistency suite (1; make test-crash: 5)
+#   RCYCLE_SOAK_SECONDS        seconds of the soak under faults (60; make test-soak: 600)
 #   RCYCLE_FUZZ_SECONDS        seconds each fuzz target runs (10)
 #   JOBS                       build and ctest parallelism (nproc)
 #
@@ -272,6 +273,8 @@ main() {
   run_build release build -DCMAKE_BUILD_TYPE=RelWithDebInfo
   step "crash consistency (release, ${RCYCLE_CRASH_REPEAT:-1} round)" \
     env CRASH_REPEAT="${RCYCLE_CRASH_REPEAT:-1}" BUILD_DIR=build "$ROOT/scripts/test-crash.sh" || true
+  step "soak under faults (release, ${RCYCLE_SOAK_SECONDS:-60} s)" \
+    env SOAK_SECONDS="${RCYCLE_SOAK_SECONDS:-60}" BUILD_DIR=build "$ROOT/scripts/test-soak.sh" || true
   step "fuzz (${RCYCLE_FUZZ_SECONDS:-10} s per target)" \
     env FUZZ_SECONDS="${RCYCLE_FUZZ_SECONDS:-10}" "$ROOT/scripts/fuzz.sh" || true
   if [[ ${RCYCLE_TEST_SKIP_ASAN:-0} == 1 ]]; then
