@@ -127,12 +127,22 @@ export const ALICE = SEED_EMAILS[3];
 
 // ---- HTTP ----------------------------------------------------------------
 
+// The client address this test process claims (X-Forwarded-For on every
+// request, unless the request sets its own). The test stacks trust
+// 127.0.0.1 as a proxy (RCYCLE_TRUSTED_PROXIES), so each file is its own
+// client, as people behind an ingress are: the login limit per client address
+// (docs/API.md) counts each file's failed logins apart, and reruns against
+// one stack do not add up on one address. A stack that trusts no proxy
+// ignores the header.
+export const CLIENT_ADDR = `10.${1 + Math.floor(Math.random() * 254)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
+
 // One request. opts: token (bearer), cookie (+ csrf), body (sent as JSON),
 // rawBody (string or Buffer, sent as is), headers, base (another base URL,
 // e.g. an admin port), timeoutMs. Returns {status, headers, text, json, ms}:
 // json is the parsed body or undefined when the body is not JSON.
 export async function api(method, urlPath, opts = {}) {
   const headers = { ...(opts.headers ?? {}) };
+  if (!Object.keys(headers).some((h) => h.toLowerCase() === 'x-forwarded-for')) headers['x-forwarded-for'] = CLIENT_ADDR;
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.csrf) headers['x-csrf-token'] = opts.csrf;
