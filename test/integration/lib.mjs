@@ -29,6 +29,8 @@
 //   RCYCLE_SEED_PASSWORD        the seed users' password (default rcycle-dev)
 //   RCYCLE_COOKIE_SECURE        1 when the stack sets Secure on the session cookie
 //   RCYCLE_TEST_TIMEOUT_MS      per-request timeout of the helpers (default 10000)
+//   RCYCLE_TRUSTED_PROXIES      the gateway's trusted proxies; the suite wants 127.0.0.1
+//                               (scripts/test.sh sets it; see CLIENT_ADDR below)
 //
 // Every file of the suite is independent of the others and of their order,
 // except zz-resilience.test.mjs, which crashes and restarts svc-listings: it
