@@ -207,9 +207,11 @@ static void create_user(const rpc_request *req, const Rcycle__Users__CreateUserR
     char hash[crypto_pwhash_STRBYTES];
     PGresult *res;
 
+    /* UNAVAILABLE rather than Login's RESOURCE_EXHAUSTED: the admin did
+     * nothing too often, the service is busy with sign-ins. */
     if (!hash_pool_enter(st->hash)) {
-        rpc_reply_error(reply, RC_RESOURCE_EXHAUSTED,
-                        "too many passwords being checked at once; try again shortly");
+        rpc_reply_error(reply, RC_UNAVAILABLE,
+                        "too many passwords being hashed; try again shortly");
         return;
     }
     rc_status rc = hash_pool_hash(st->hash, req->deadline_ms, hash, in->password);
