@@ -180,18 +180,25 @@ describe('a flood of 48 parallel logins with unknown e-mails', () => {
   });
 });
 
+// Fails ADDR_MAX_FAILURES logins with throw-away e-mails from addresses of
+// the /64 net (addrOf(i) gives each one's host part), each 401: that
+// network is then locked out.
+async function lockNetwork(net, addrOf) {
+  const suffix = uniqueSuffix();
+  for (let i = 0; i < ADDR_MAX_FAILURES; i++) {
+    const res = await api('POST', '/api/session', {
+      body: { email: `addr-${suffix}-${i}@example.invalid`, password: 'wrong' },
+      headers: { 'x-forwarded-for': `${net}::${addrOf(i)}` },
+    });
+    assertError(res, 401, 'UNAUTHENTICATED');
+  }
+}
+
 describe('the login limit per client address (X-Forwarded-For from the trusted proxy)', () => {
   test(`after ${ADDR_MAX_FAILURES} failures from one network its logins get 429; another address signs in`, async () => {
     trustsLoopbackOnly();
     const net = v6Net();
-    const suffix = uniqueSuffix();
-    for (let i = 0; i < ADDR_MAX_FAILURES; i++) {
-      const res = await api('POST', '/api/session', {
-        body: { email: `addr-${suffix}-${i}@example.invalid`, password: 'wrong' },
-        headers: { 'x-forwarded-for': `${net}::${(i + 1).toString(16)}` },
-      });
-      assertError(res, 401, 'UNAUTHENTICATED');
-    }
+    await lockNetwork(net, (i) => (i + 1).toString(16));
     // The right password of an account that is not locked, from another
     // address of the same /64: refused for the network.
     const locked = await api('POST', '/api/session', {
@@ -215,14 +222,7 @@ describe('the login limit per client address (X-Forwarded-For from the trusted p
     trustsLoopbackOnly();
     // Lock a network through the trusted proxy first...
     const net = v6Net();
-    const suffix = uniqueSuffix();
-    for (let i = 0; i < ADDR_MAX_FAILURES; i++) {
-      const res = await api('POST', '/api/session', {
-        body: { email: `xff-${suffix}-${i}@example.invalid`, password: 'wrong' },
-        headers: { 'x-forwarded-for': `${net}::1` },
-      });
-      assertError(res, 401, 'UNAUTHENTICATED');
-    }
+    await lockNetwork(net, () => '1');
     assertError(await api('POST', '/api/session', { body: { email: ALICE, password: SEED_PASSWORD }, headers: { 'x-forwarded-for': `${net}::1` } }), 429, 'RESOURCE_EXHAUSTED');
     // ...then name it from 127.0.0.2, which the gateway does not trust: the
     // header is ignored, the client is 127.0.0.2 and the login succeeds.
