@@ -46,9 +46,15 @@ int users_init(service_env *env, void **state)
     if (read_hash_limits(env, &concurrency, &queue) != 0)
         return -1;
     users_state *st = calloc(1, sizeof *st);
-    if (st == NULL || (st->hash = hash_pool_create(concurrency, queue)) == NULL ||
-        sessions_init() != 0) {
-        log_error(NULL, "svc-users could not start its hash pool (out of memory)");
+    if (st != NULL)
+        st->hash = hash_pool_create(concurrency, queue);
+    if (st == NULL || st->hash == NULL) {
+        log_error(NULL, "svc-users: out of memory at start");
+        users_fini(st);
+        return -1;
+    }
+    /* sessions_init logs its own failure. */
+    if (sessions_init() != 0) {
         users_fini(st);
         return -1;
     }
