@@ -35,6 +35,12 @@ struct hash_pool {
     int admitted; /* guarded by mu */
 };
 
+int password_hash(char out[crypto_pwhash_STRBYTES], const char *password, size_t len)
+{
+    return crypto_pwhash_str(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                             crypto_pwhash_MEMLIMIT_INTERACTIVE);
+}
+
 static double count_of(hash_pool *p, const int *field)
 {
     pthread_mutex_lock(&p->mu);
@@ -43,10 +49,14 @@ static double count_of(hash_pool *p, const int *field)
     return n;
 }
 
+int hash_pool_hashing(hash_pool *p)
+{
+    return (int)count_of(p, &p->hashing);
+}
+
 static double hashing_now(void *arg)
 {
-    hash_pool *p = arg;
-    return count_of(p, &p->hashing);
+    return hash_pool_hashing(arg);
 }
 
 static double admitted_now(void *arg)

@@ -78,12 +78,6 @@ const char *users_client_addr(const rpc_request *req)
     return addr != NULL && addr[0] != '\0' ? addr : "-";
 }
 
-int password_hash(char out[crypto_pwhash_STRBYTES], const char *password, size_t len)
-{
-    return crypto_pwhash_str(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                             crypto_pwhash_MEMLIMIT_INTERACTIVE);
-}
-
 /* 1 when name is one of the comma-separated items of list. */
 static int list_has(const char *list, const char *name)
 {

@@ -39,7 +39,8 @@ void user_from_row(user_row *user, const PGresult *res, int row);
 
 /* Hashes password into out as an argon2id string; 0 on success. Login's
  * stand-in hash for unknown emails is made here too, so that checking it costs
- * what checking a real one does. While serving, only hash_pool calls it. */
+ * what checking a real one does. While serving, only hash_pool calls it
+ * (hash_pool.c, which owns argon2id's parameters). */
 int password_hash(char out[crypto_pwhash_STRBYTES], const char *password, size_t len);
 
 /* ---- hash_pool.c: the gate of every argon2id computation while serving ----
@@ -68,6 +69,8 @@ rc_status hash_pool_verify(hash_pool *pool, int64_t deadline_ms, const char *has
                            const char *password, int *matches);
 rc_status hash_pool_hash(hash_pool *pool, int64_t deadline_ms, char out[crypto_pwhash_STRBYTES],
                          const char *password);
+/* The computations running now (the metrics gauge, tests). */
+int hash_pool_hashing(hash_pool *pool);
 
 /* The state of svc-users (rpc_request.service). */
 typedef struct users_state {
