@@ -112,7 +112,8 @@ int service_main(const service_def *def, int argc, char **argv)
     sigset_t stop_signals;
     block_stop_signals(&stop_signals);
 
-    service_env env = {.pool = db_pool_create(cfg.database_url, def->name, cfg.workers + 2)};
+    service_env env = {.pool = db_pool_create(cfg.database_url, def->name, cfg.workers + 2),
+                       .workers = cfg.workers};
     metrics_gauge("rcycle_db_pool_connections", "Database connections by state", "state", "in_use",
                   pool_in_use, env.pool);
     metrics_gauge("rcycle_db_pool_connections", "Database connections by state", "state", "idle",

@@ -13,6 +13,7 @@
 
 typedef struct service_env {
     db_pool *pool;
+    int workers; /* RCYCLE_WORKERS: the RPC worker threads */
 } service_env;
 
 typedef struct service_def {

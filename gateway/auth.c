@@ -94,7 +94,6 @@ static int csrf_ok(gw_exchange *ex)
 void gw_set_user(gw_exchange *ex, Rcycle__Users__User *user)
 {
     ex->user = user;
-    rcycle__caller__init(&ex->caller);
     ex->caller.has_user_id = 1;
     ex->caller.user_id = user->id;
     ex->caller.department = user->department;

@@ -289,7 +289,7 @@ static void start_call(gw_exchange *ex, rpc_client *client, const ProtobufCMessa
 {
     rpc_call_opts opts = {
         .request_id = ex->request_id,
-        .caller = ex->user ? &ex->caller : NULL,
+        .caller = &ex->caller,
         .deadline_ms = ex->deadline_ms,
     };
     rc_status st = ex->gw->stopping
@@ -410,6 +410,9 @@ int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req)
     gw_exchange **slot = h2o_mem_alloc_shared(&req->pool, sizeof *slot, on_request_disposed);
     *slot = ex;
     gw_request_id(req, ex->request_id);
+    client_addr_of(&ex->gw->trusted_proxies, req, ex->client_addr);
+    rcycle__caller__init(&ex->caller);
+    ex->caller.client_addr = ex->client_addr;
     if (route_request(ex) != 0)
         return 0;
     if ((ex->route->flags & ROUTE_BODY) && prepare_body(ex) != 0)

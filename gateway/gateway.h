@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "auth_cache.h"
+#include "client_addr.h"
 #include "query.h"
 #include "router.h"
 #include "rpc.h"
@@ -40,6 +41,7 @@ typedef struct gateway {
     rpc_client *listings;
     rpc_client *claims;
     auth_cache *auth;
+    client_trust trusted_proxies; /* RCYCLE_TRUSTED_PROXIES */
     int cookie_secure;
     /* RPCs whose completion has not reached the loop yet; the queue may go
      * only once this is 0. */
@@ -95,9 +97,12 @@ struct gw_exchange {
     int has_token;
     int token_from_cookie;
     char token[TOKEN_TEXT_LEN + 1];
-    Rcycle__Users__User *user; /* the authenticated user (owned) */
-    Rcycle__Caller caller;     /* the user as services see it; points into user */
-    void *data;                /* a route's own state, freed with free_data */
+    Rcycle__Users__User *user;         /* the authenticated user (owned) */
+    char client_addr[CLIENT_ADDR_LEN]; /* client_addr_of */
+    /* The user as services see it (points into user), and client_addr; sent
+     * with every RPC, signed in or not. */
+    Rcycle__Caller caller;
+    void *data; /* a route's own state, freed with free_data */
     void (*free_data)(void *data);
 };
 

@@ -33,6 +33,7 @@ typedef struct gateway_config {
     const char *listings_addr;
     const char *claims_addr;
     const char *ui_dir;
+    client_trust trusted_proxies;
 } gateway_config;
 
 static atomic_int stop_requested;
@@ -57,6 +58,8 @@ static int read_config(gateway_config *cfg)
     CHECK(config_port("PORT", 3000, &cfg->port, err));
     CHECK(config_port("RCYCLE_ADMIN_PORT", 7200, &cfg->admin_port, err));
     CHECK(config_bool("RCYCLE_COOKIE_SECURE", 0, &cfg->cookie_secure, err));
+    CHECK(client_trust_parse(config_string("RCYCLE_TRUSTED_PROXIES", ""), &cfg->trusted_proxies,
+                             err, sizeof err));
     CHECK(config_nng_url("RCYCLE_USERS_ADDR", "tcp://127.0.0.1:7101", &cfg->users_addr, err));
     CHECK(config_nng_url("RCYCLE_LISTINGS_ADDR", "tcp://127.0.0.1:7102", &cfg->listings_addr, err));
     CHECK(config_nng_url("RCYCLE_CLAIMS_ADDR", "tcp://127.0.0.1:7103", &cfg->claims_addr, err));
@@ -164,6 +167,7 @@ int main(void)
 
     static gateway gw;
     gw.cookie_secure = cfg.cookie_secure;
+    gw.trusted_proxies = cfg.trusted_proxies;
     gw.auth = auth_cache_create(AUTH_CACHE_MAX);
     setup_http(&gw, cfg.ui_dir);
     h2o_socket_t *listener = NULL;

@@ -99,6 +99,9 @@ stack_env() {
   echo "PORT=${RCYCLE_TEST_GATEWAY_PORT:-3100}"
   echo "RCYCLE_TEST_BUILD=$build"
   echo "RCYCLE_START_TIMEOUT=${RCYCLE_START_TIMEOUT:-60}" # sanitizer builds on a busy CI machine
+  # The suite's requests come from 127.0.0.1 and name their own client in
+  # X-Forwarded-For (test/integration/lib.mjs); 127.0.0.2 stays untrusted.
+  echo "RCYCLE_TRUSTED_PROXIES=127.0.0.1"
   [[ -n ${RCYCLE_TEST_DATABASE_URL:-} ]] && echo "DATABASE_URL=$RCYCLE_TEST_DATABASE_URL"
   if [[ $build == asan ]]; then
     local run_dir=$data_dir/run lsan="" supp=$ROOT/test/lsan.supp

@@ -36,6 +36,21 @@ static const db_stmt create_user_stmt = {
     .nparams = 5,
 };
 
+/* 1 when the caller holds the admin role; otherwise answers
+ * PERMISSION_DENIED, logged as a security event. */
+static int caller_is_admin(const rpc_request *req, const char *action, rpc_reply *reply)
+{
+    if (rpc_caller_has_role(req->caller, "admin"))
+        return 1;
+    /* user=0 is a caller the gateway did not sign in. */
+    log_info(req->request_id,
+             "security: permission denied (%s needs admin) user=%" PRId64 " email=%s client=%s",
+             action, req->caller->user_id, req->caller->email ? req->caller->email : "-",
+             users_client_addr(req));
+    rpc_reply_error(reply, RC_PERMISSION_DENIED, "only an admin may %s", action);
+    return 0;
+}
+
 /* ---- GetUser ---- */
 
 static void get_user(const rpc_request *req, int64_t id, rpc_reply *reply)
@@ -88,10 +103,8 @@ void users_list_users(const rpc_request *req, rpc_reply *reply)
 {
     PGresult *res;
 
-    if (!rpc_caller_has_role(req->caller, "admin")) {
-        rpc_reply_error(reply, RC_PERMISSION_DENIED, "only an admin may list users");
+    if (!caller_is_admin(req, "list users", reply))
         return;
-    }
     rc_status rc = db_exec(req->db, &list_users_stmt, NULL, req->request_id, &res);
     if (rc != RC_OK) {
         rpc_reply_db_error(reply, rc);
@@ -190,16 +203,27 @@ static int create_args_ok(const Rcycle__Users__CreateUserRequest *in, char roles
 static void create_user(const rpc_request *req, const Rcycle__Users__CreateUserRequest *in,
                         const char *roles, rpc_reply *reply)
 {
+    const users_state *st = req->service;
     char hash[crypto_pwhash_STRBYTES];
     PGresult *res;
 
-    if (password_hash(hash, in->password, strlen(in->password)) != 0) {
+    /* UNAVAILABLE rather than Login's RESOURCE_EXHAUSTED: the admin did
+     * nothing too often, the service is busy with sign-ins. */
+    if (!hash_pool_enter(st->hash)) {
+        rpc_reply_error(reply, RC_UNAVAILABLE,
+                        "too many passwords being hashed; try again shortly");
+        return;
+    }
+    rc_status rc = hash_pool_hash(st->hash, req->deadline_ms, hash, in->password);
+    hash_pool_leave(st->hash);
+    if (rc == RC_INTERNAL)
         log_error(req->request_id, "could not hash a new user's password (out of memory)");
-        rpc_reply_error(reply, RC_INTERNAL, "internal error");
+    if (rc != RC_OK) {
+        rpc_reply_error(reply, rc, rc == RC_INTERNAL ? "internal error" : "no time left");
         return;
     }
     const char *params[] = {in->email, in->name, in->department, roles, hash};
-    rc_status rc = db_exec(req->db, &create_user_stmt, params, req->request_id, &res);
+    rc = db_exec(req->db, &create_user_stmt, params, req->request_id, &res);
     if (rc == RC_ALREADY_EXISTS) {
         rpc_reply_error(reply, RC_ALREADY_EXISTS, "a user with this email already exists");
         return;
@@ -219,10 +243,8 @@ void users_create_user(const rpc_request *req, rpc_reply *reply)
 {
     char roles[ROLES_TEXT_LEN];
 
-    if (!rpc_caller_has_role(req->caller, "admin")) {
-        rpc_reply_error(reply, RC_PERMISSION_DENIED, "only an admin may create users");
+    if (!caller_is_admin(req, "create users", reply))
         return;
-    }
     Rcycle__Users__CreateUserRequest *in = (Rcycle__Users__CreateUserRequest *)req->input;
     if (create_args_ok(in, roles, reply))
         create_user(req, in, roles, reply);

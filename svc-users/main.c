@@ -20,6 +20,7 @@ static const service_def svc_users = {
     .default_admin_port = 7201,
     .rpc = RPC_SERVICE(&rcycle__users__users__descriptor, users_methods),
     .init = users_init,
+    .fini = users_fini,
 };
 
 int main(int argc, char **argv)

@@ -29,6 +29,8 @@
 //   RCYCLE_SEED_PASSWORD        the seed users' password (default rcycle-dev)
 //   RCYCLE_COOKIE_SECURE        1 when the stack sets Secure on the session cookie
 //   RCYCLE_TEST_TIMEOUT_MS      per-request timeout of the helpers (default 10000)
+//   RCYCLE_TRUSTED_PROXIES      the gateway's trusted proxies; the suite wants 127.0.0.1
+//                               (scripts/test.sh sets it; see CLIENT_ADDR below)
 //
 // Every file of the suite is independent of the others and of their order,
 // except zz-resilience.test.mjs, which crashes and restarts svc-listings: it
@@ -127,12 +129,22 @@ export const ALICE = SEED_EMAILS[3];
 
 // ---- HTTP ----------------------------------------------------------------
 
+// The client address this test process claims (X-Forwarded-For on every
+// request, unless the request sets its own). The test stacks trust
+// 127.0.0.1 as a proxy (RCYCLE_TRUSTED_PROXIES), so each file is its own
+// client, as people behind an ingress are: the login limit per client address
+// (docs/API.md) counts each file's failed logins apart, and reruns against
+// one stack do not add up on one address. A stack that trusts no proxy
+// ignores the header.
+export const CLIENT_ADDR = `10.${1 + Math.floor(Math.random() * 254)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
+
 // One request. opts: token (bearer), cookie (+ csrf), body (sent as JSON),
 // rawBody (string or Buffer, sent as is), headers, base (another base URL,
 // e.g. an admin port), timeoutMs. Returns {status, headers, text, json, ms}:
 // json is the parsed body or undefined when the body is not JSON.
 export async function api(method, urlPath, opts = {}) {
   const headers = { ...(opts.headers ?? {}) };
+  if (!Object.keys(headers).some((h) => h.toLowerCase() === 'x-forwarded-for')) headers['x-forwarded-for'] = CLIENT_ADDR;
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.csrf) headers['x-csrf-token'] = opts.csrf;
