@@ -23,8 +23,6 @@
 #include "token.h"
 #include "users.pb-c.h"
 
-/* Request bodies larger than this get 413 (docs/API.md). */
-#define GW_MAX_BODY_BYTES (1024 * 1024)
 /* Room for a request id: 64 characters and the NUL. */
 #define GW_REQUEST_ID_LEN 65
 /* Every API request must be answered within this, RPCs included. */
@@ -107,6 +105,11 @@ void gw_request_id(h2o_req_t *req, char out[GW_REQUEST_ID_LEN]);
 
 /* Entry point of every /api request (registered in main.c). */
 int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req);
+
+/* Runs the exchange's route once the caller may use it (authenticated, or
+ * the route is public): parses the body of a ROUTE_BODY route (400 when it
+ * is not a JSON object), then calls the route's start. */
+void gw_start_route(gw_exchange *ex);
 
 /* The multithread receiver callback that resumes exchanges. */
 void gw_on_rpc_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);

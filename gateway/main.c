@@ -13,15 +13,13 @@
 #include "log.h"
 #include "metrics.h"
 #include "readiness.h"
+#include "routes.h"
 #include "static_ui.h"
 
 /* Connections kept to each service address, so that replicas behind one
  * Kubernetes Service all get work. */
 #define DIALERS_PER_SERVICE 4
 #define AUTH_CACHE_MAX      10000
-/* h2o refuses bodies beyond this itself; between GW_MAX_BODY_BYTES and this
- * the gateway answers 413 in the API's JSON shape. */
-#define H2O_MAX_ENTITY_BYTES (8 * 1024 * 1024)
 
 typedef struct gateway_config {
     log_level level;
@@ -87,7 +85,16 @@ static void setup_http(gateway *gw, const char *ui_dir)
 {
     h2o_config_init(&gw->config);
     gw->config.server_name = h2o_iovec_init(H2O_STRLIT("r-cycle"));
-    gw->config.max_request_entity_size = H2O_MAX_ENTITY_BYTES;
+    /* h2o 2.2 reads a whole body into the connection's buffer before any
+     * handler runs, and refuses one whose Content-Length is over this before
+     * reading it: the largest route limit is therefore the most a connection
+     * buffers (smaller route limits are checked by the gateway, admit.c). */
+    gw->config.max_request_entity_size = router_max_body(gw_routes, gw_routes_count);
+    /* No HTTP/2 on the plain port (h2o 2.2 has no defence against rapid
+     * reset): this one switch refuses both the h2c upgrade and a connection
+     * that opens with the HTTP/2 preface, which h2o then treats as a broken
+     * HTTP/1 request. */
+    gw->config.http1.upgrade_to_http2 = 0;
     h2o_hostconf_t *host =
         h2o_config_register_host(&gw->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     /* The API and the probes first: h2o takes the first registered prefix
@@ -101,7 +108,7 @@ static void setup_http(gateway *gw, const char *ui_dir)
         gw_register_security_headers(pathconf);
     }
     /* A path that is no file gets the API's JSON 404 from the router. */
-    h2o_pathconf_t *ui = gw_register_ui(host, ui_dir);
+    h2o_pathconf_t *ui = gw_register_ui(host, ui_dir, gw);
     gw_handler *not_found = (gw_handler *)h2o_create_handler(ui, sizeof(gw_handler));
     not_found->super.on_req = gw_on_api_request;
     not_found->gw = gw;

@@ -9,10 +9,10 @@
 #include "router.h"
 
 static const gw_route table[] = {
-    {"GET", "/api/listings", 0, NULL},
-    {"POST", "/api/listings", ROUTE_BODY, NULL},
-    {"GET", "/api/listings/{id}", 0, NULL},
-    {"POST", "/api/claims/{id}/approve", ROUTE_BODY, NULL},
+    {"GET", "/api/listings", 0, GW_MIB, NULL},
+    {"POST", "/api/listings", ROUTE_BODY, GW_MIB, NULL},
+    {"GET", "/api/listings/{id}", 0, GW_MIB, NULL},
+    {"POST", "/api/claims/{id}/approve", ROUTE_BODY, GW_MIB, NULL},
 };
 static const size_t table_len = sizeof table / sizeof table[0];
 
