@@ -418,10 +418,14 @@ void gw_start_route(gw_exchange *ex)
     if (ex->route->flags & ROUTE_BODY) {
         h2o_req_t *req = ex->req;
         char err[JSON_ERR_LEN];
-        ex->body =
-            json_parse_object(req->entity.base ? req->entity.base : "", req->entity.len, err);
+        int too_complex;
+        ex->body = json_parse_object(req->entity.base ? req->entity.base : "", req->entity.len,
+                                     &too_complex, err);
         if (ex->body == NULL) {
-            gw_respond_error(ex, RC_INVALID_ARGUMENT, err);
+            if (too_complex)
+                gw_respond_json(ex, 413, error_body(RC_INVALID_ARGUMENT, err));
+            else
+                gw_respond_error(ex, RC_INVALID_ARGUMENT, err);
             return;
         }
     }

@@ -1,5 +1,6 @@
 /* json_map.c - protobuf <-> JSON for the REST API, with jansson. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,14 +220,50 @@ int json_field_string_list(json_t *obj, const char *key, const char ***out, size
     return 0;
 }
 
-json_t *json_parse_object(const char *body, size_t len, char err[JSON_ERR_LEN])
+/* While json_parse_object runs on a thread, every allocation jansson makes
+ * there is counted against the parse's budget, and the one that would pass
+ * it fails, which fails the parse. The count only grows (frees are not
+ * subtracted), so it is an upper bound of what the tree holds. */
+static _Thread_local size_t parse_budget; /* 0: no parse running */
+static _Thread_local size_t parse_used;
+static _Thread_local int parse_over;
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+
+static void *budgeted_malloc(size_t size)
+{
+    if (parse_budget != 0) {
+        if (size > parse_budget - parse_used) {
+            parse_over = 1;
+            return NULL;
+        }
+        parse_used += size;
+    }
+    return malloc(size);
+}
+
+/* Plain malloc and free apart from the count, so that values made before
+ * this is installed are freed correctly. */
+static void install_allocator(void)
+{
+    json_set_alloc_funcs(budgeted_malloc, free);
+}
+
+json_t *json_parse_object(const char *body, size_t len, int *too_complex, char err[JSON_ERR_LEN])
 {
     json_error_t jerr;
+    pthread_once(&alloc_once, install_allocator);
+    parse_budget = JSON_PARSE_BUDGET(len);
+    parse_used = 0;
+    parse_over = 0;
     /* Duplicate keys are refused: which one a later reader sees would be a
      * guess. NUL escapes are refused by default (JSON_ALLOW_NUL unset). */
     json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    parse_budget = 0;
+    *too_complex = v == NULL && parse_over;
     if (v == NULL) {
-        snprintf(err, JSON_ERR_LEN, "request body is not valid JSON");
+        snprintf(err, JSON_ERR_LEN,
+                 *too_complex ? "request body holds too many values"
+                              : "request body is not valid JSON");
         return NULL;
     }
     if (!json_is_object(v)) {

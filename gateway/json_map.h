@@ -45,9 +45,16 @@ int json_field_id(json_t *obj, const char *key, int required, int64_t *out, int 
 int json_field_string_list(json_t *obj, const char *key, const char ***out, size_t *n,
                            char err[JSON_ERR_LEN]);
 
+/* What jansson may allocate while it parses a body of len bytes: room for a
+ * body of long strings (its lexer's buffer doubles, about 5 times the text
+ * in all), not for a body of tiny values (`[{},{},...]` costs some 50 times
+ * its text). */
+#define JSON_PARSE_BUDGET(len) (8 * (size_t)(len) + 64 * 1024)
+
 /* Parses a request body that must be a JSON object. NULL with err set when
  * it is not valid JSON (invalid UTF-8 and NUL escapes included) or not an
- * object. */
-json_t *json_parse_object(const char *body, size_t len, char err[JSON_ERR_LEN]);
+ * object; *too_complex is 1 then when the parse ran out of its memory budget
+ * (JSON_PARSE_BUDGET), 0 otherwise. */
+json_t *json_parse_object(const char *body, size_t len, int *too_complex, char err[JSON_ERR_LEN]);
 
 #endif

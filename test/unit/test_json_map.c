@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -128,16 +130,71 @@ static void body_must_be_an_object_of_valid_json(void **state)
     char err[JSON_ERR_LEN];
     const char *bad[] = {
         "", "{", "[1]", "\"s\"", "{\"a\":1,\"a\":2}", "{\"a\":\"\\u0000\"}", "{\"a\":\"\xff\"}"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_null(json_parse_object(bad[i], strlen(bad[i]), err));
-    json_t *ok = json_parse_object("{\"a\":\"\xc3\xa9\"}", 10, err);
+    int too_complex;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(json_parse_object(bad[i], strlen(bad[i]), &too_complex, err));
+        assert_int_equal(too_complex, 0);
+    }
+    json_t *ok = json_parse_object("{\"a\":\"\xc3\xa9\"}", 10, &too_complex, err);
     assert_non_null(ok);
     json_decref(ok);
+}
+
+/* A body of n bytes: {"k":[P,P,...]} with a filler element P, or with one
+ * string of n - 10 letters. */
+static char *padded_body(size_t n, const char *element)
+{
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    size_t at = (size_t)sprintf(s, "{\"k\":");
+    if (element == NULL) {
+        s[at++] = '"';
+        while (at < n - 2)
+            s[at++] = 'x';
+        s[at++] = '"';
+    } else {
+        s[at++] = '[';
+        size_t len = strlen(element);
+        while (at + len + 3 < n) {
+            memcpy(s + at, element, len);
+            at += len;
+            s[at++] = ',';
+        }
+        s[at - 1] = ']';
+    }
+    s[at++] = '}';
+    s[at] = '\0';
+    return s;
+}
+
+/* The issue 12 attack: a megabyte of empty objects would cost jansson some
+ * 50 MB; it is refused within its budget. A megabyte of text is not. */
+static void body_of_tiny_values_is_refused_within_budget(void **state)
+{
+    (void)state;
+    char err[JSON_ERR_LEN];
+    int too_complex;
+    char *bomb = padded_body(1024 * 1024, "{}");
+    assert_null(json_parse_object(bomb, strlen(bomb), &too_complex, err));
+    assert_int_equal(too_complex, 1);
+    free(bomb);
+    char *text = padded_body(1024 * 1024, NULL);
+    json_t *ok = json_parse_object(text, strlen(text), &too_complex, err);
+    assert_non_null(ok);
+    assert_int_equal(json_string_length(json_object_get(ok, "k")), strlen(text) - 8);
+    json_decref(ok);
+    free(text);
+    char *numbers = padded_body(64 * 1024, "12345");
+    ok = json_parse_object(numbers, strlen(numbers), &too_complex, err);
+    assert_non_null(ok);
+    json_decref(ok);
+    free(numbers);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(body_of_tiny_values_is_refused_within_budget),
         cmocka_unit_test(listing_has_every_field_with_nulls),
         cmocka_unit_test(hardware_nests_specs),
         cmocka_unit_test(leaderboard_rounds_trees_and_pandas),
