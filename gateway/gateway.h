@@ -43,6 +43,13 @@ typedef struct gateway {
      * only once this is 0. */
     int inflight;
     int stopping; /* set at shutdown: no new RPC is started */
+    /* Open client connections and their cap (RCYCLE_MAX_CONNECTIONS): at
+     * the cap the listener stops accepting until one closes, because h2o
+     * buffers each connection's request body whole before any handler runs
+     * (docs/ARCHITECTURE.md, the gateway's memory bound). */
+    int connections;
+    int max_connections;
+    h2o_socket_t *listener; /* NULL once shutdown began */
 } gateway;
 
 /* The h2o handler of the API paths: knows its gateway. */

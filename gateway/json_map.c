@@ -1,6 +1,5 @@
 /* json_map.c - protobuf <-> JSON for the REST API, with jansson. */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,50 +219,34 @@ int json_field_string_list(json_t *obj, const char *key, const char ***out, size
     return 0;
 }
 
-/* While json_parse_object runs on a thread, every allocation jansson makes
- * there is counted against the parse's budget, and the one that would pass
- * it fails, which fails the parse. The count only grows (frees are not
- * subtracted), so it is an upper bound of what the tree holds. */
-static _Thread_local size_t parse_budget; /* 0: no parse running */
-static _Thread_local size_t parse_used;
-static _Thread_local int parse_over;
-static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
-
-static void *budgeted_malloc(size_t size)
+/* An upper bound of what jansson's tree of body takes, found without
+ * parsing: every JSON value but the first follows a '[', ',' or ':', so
+ * their count bounds the number of values (bytes inside strings only add to
+ * it), and the text bounds the strings and the lexer's buffer. jansson
+ * cannot be stopped halfway instead: it mishandles an allocation that fails
+ * inside a long string. */
+static size_t parse_cost(const char *body, size_t len)
 {
-    if (parse_budget != 0) {
-        if (size > parse_budget - parse_used) {
-            parse_over = 1;
-            return NULL;
-        }
-        parse_used += size;
-    }
-    return malloc(size);
-}
-
-/* Plain malloc and free apart from the count, so that values made before
- * this is installed are freed correctly. */
-static void install_allocator(void)
-{
-    json_set_alloc_funcs(budgeted_malloc, free);
+    size_t values = 1;
+    for (size_t i = 0; i < len; i++)
+        if (body[i] == '[' || body[i] == ',' || body[i] == ':')
+            values++;
+    return values * JSON_VALUE_COST + 4 * len;
 }
 
 json_t *json_parse_object(const char *body, size_t len, int *too_complex, char err[JSON_ERR_LEN])
 {
     json_error_t jerr;
-    pthread_once(&alloc_once, install_allocator);
-    parse_budget = JSON_PARSE_BUDGET(len);
-    parse_used = 0;
-    parse_over = 0;
+    *too_complex = parse_cost(body, len) > JSON_PARSE_MAX;
+    if (*too_complex) {
+        snprintf(err, JSON_ERR_LEN, "request body takes too much memory to decode");
+        return NULL;
+    }
     /* Duplicate keys are refused: which one a later reader sees would be a
      * guess. NUL escapes are refused by default (JSON_ALLOW_NUL unset). */
     json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    parse_budget = 0;
-    *too_complex = v == NULL && parse_over;
     if (v == NULL) {
-        snprintf(err, JSON_ERR_LEN,
-                 *too_complex ? "request body holds too many values"
-                              : "request body is not valid JSON");
+        snprintf(err, JSON_ERR_LEN, "request body is not valid JSON");
         return NULL;
     }
     if (!json_is_object(v)) {

@@ -45,16 +45,18 @@ int json_field_id(json_t *obj, const char *key, int required, int64_t *out, int 
 int json_field_string_list(json_t *obj, const char *key, const char ***out, size_t *n,
                            char err[JSON_ERR_LEN]);
 
-/* What jansson may allocate while it parses a body of len bytes: room for a
- * body of long strings (its lexer's buffer doubles, about 5 times the text
- * in all), not for a body of tiny values (`[{},{},...]` costs some 50 times
- * its text). */
-#define JSON_PARSE_BUDGET(len) (8 * (size_t)(len) + 64 * 1024)
+/* The most memory a body's JSON tree may take, some ten times what the
+ * largest body a route can use needs (its text fields are at most 2000
+ * characters), and what one value costs at most in jansson 2.14 (measured:
+ * some 330 bytes for an empty object with its hash table, key and slot in
+ * the parent; 240 in an array, 140 for a number). */
+#define JSON_PARSE_MAX  ((size_t)2 * 1024 * 1024)
+#define JSON_VALUE_COST 384
 
 /* Parses a request body that must be a JSON object. NULL with err set when
  * it is not valid JSON (invalid UTF-8 and NUL escapes included) or not an
- * object; *too_complex is 1 then when the parse ran out of its memory budget
- * (JSON_PARSE_BUDGET), 0 otherwise. */
+ * object; *too_complex is 1 then when its tree could take more than
+ * JSON_PARSE_MAX (it is not parsed), 0 otherwise. */
 json_t *json_parse_object(const char *body, size_t len, int *too_complex, char err[JSON_ERR_LEN]);
 
 #endif

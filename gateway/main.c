@@ -27,6 +27,7 @@ typedef struct gateway_config {
     int port;
     int admin_port;
     int cookie_secure;
+    int max_connections;
     const char *users_addr;
     const char *listings_addr;
     const char *claims_addr;
@@ -55,6 +56,7 @@ static int read_config(gateway_config *cfg)
     CHECK(config_port("PORT", 3000, &cfg->port, err));
     CHECK(config_port("RCYCLE_ADMIN_PORT", 7200, &cfg->admin_port, err));
     CHECK(config_bool("RCYCLE_COOKIE_SECURE", 0, &cfg->cookie_secure, err));
+    CHECK(config_int("RCYCLE_MAX_CONNECTIONS", 64, 1, 65536, &cfg->max_connections, err));
     CHECK(config_nng_url("RCYCLE_USERS_ADDR", "tcp://127.0.0.1:7101", &cfg->users_addr, err));
     CHECK(config_nng_url("RCYCLE_LISTINGS_ADDR", "tcp://127.0.0.1:7102", &cfg->listings_addr, err));
     CHECK(config_nng_url("RCYCLE_CLAIMS_ADDR", "tcp://127.0.0.1:7103", &cfg->claims_addr, err));
@@ -119,12 +121,41 @@ static void setup_http(gateway *gw, const char *ui_dir)
     h2o_multithread_register_receiver(gw->queue, &gw->rpc_done, gw_on_rpc_done);
 }
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void on_connection_closed(void *data)
+{
+    gateway *gw = data;
+    gw->connections--;
+    if (gw->listener != NULL && gw->connections == gw->max_connections - 1)
+        h2o_socket_read_start(gw->listener, on_accept);
+}
+
+/* Accepts like httpd.c, and stops accepting at the cap: further clients
+ * wait in the kernel's backlog instead of costing a buffer each. */
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    if (err != NULL)
+        return;
+    gateway *gw = H2O_STRUCT_FROM_MEMBER(gateway, accept_ctx, listener->data);
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock == NULL)
+        return;
+    gw->connections++;
+    sock->on_close.cb = on_connection_closed;
+    sock->on_close.data = gw;
+    if (gw->connections >= gw->max_connections)
+        h2o_socket_read_stop(listener);
+    h2o_accept(&gw->accept_ctx, sock);
+}
+
 /* How long shutdown waits for the RPCs in flight to come back. */
 #define DRAIN_MAX_MS 5000
 
 static void teardown(gateway *gw, h2o_socket_t *listener)
 {
     gw->stopping = 1;
+    gw->listener = NULL;
     if (listener != NULL)
         h2o_socket_close(listener);
     /* Closing the clients makes every call in flight complete (as
@@ -171,6 +202,7 @@ int main(void)
 
     static gateway gw;
     gw.cookie_secure = cfg.cookie_secure;
+    gw.max_connections = cfg.max_connections;
     gw.auth = auth_cache_create(AUTH_CACHE_MAX);
     setup_http(&gw, cfg.ui_dir);
     h2o_socket_t *listener = NULL;
@@ -180,6 +212,10 @@ int main(void)
         goto out;
     if (httpd_listen(&gw.accept_ctx, cfg.bind_host, cfg.port, &listener) != RC_OK)
         goto out;
+    /* The same listener, read by the accept above that counts connections. */
+    gw.listener = listener;
+    h2o_socket_read_stop(listener);
+    h2o_socket_read_start(listener, on_accept);
     if (admin_start(cfg.bind_host, cfg.admin_port, gw_services_ready, &gw, &admin) != RC_OK)
         goto out;
     log_info(NULL, "gateway listening on http://%s:%d, admin on port %d", cfg.bind_host, cfg.port,
