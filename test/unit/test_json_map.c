@@ -168,8 +168,8 @@ static char *padded_body(size_t n, const char *element)
 }
 
 /* The issue 12 attack: a megabyte of empty objects would cost jansson some
- * 50 MB; it is refused unparsed, and so is a megabyte of text (past
- * JSON_PARSE_MAX). Bodies far larger than any route's fields are not. */
+ * 80 MB; it is refused unparsed. A megabyte of text, or thousands of
+ * numbers, far more than any route's fields, are not. */
 static void body_parse_has_a_memory_budget(void **state)
 {
     (void)state;
@@ -179,11 +179,7 @@ static void body_parse_has_a_memory_budget(void **state)
     assert_null(json_parse_object(bomb, strlen(bomb), &too_complex, err));
     assert_int_equal(too_complex, 1);
     free(bomb);
-    char *long_text = padded_body(1024 * 1024, NULL);
-    assert_null(json_parse_object(long_text, strlen(long_text), &too_complex, err));
-    assert_int_equal(too_complex, 1);
-    free(long_text);
-    char *text = padded_body(200 * 1024, NULL);
+    char *text = padded_body(1024 * 1024, NULL);
     json_t *ok = json_parse_object(text, strlen(text), &too_complex, err);
     assert_non_null(ok);
     assert_int_equal(json_string_length(json_object_get(ok, "k")), strlen(text) - 8);
