@@ -63,7 +63,10 @@ function memoryOf(pid) {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * KIB;
 }
 
-// A sanitizer build maps shadow memory: its RSS says nothing about ours.
+// A sanitizer build maps shadow memory and keeps freed blocks in ASan's
+// quarantine (up to 256 MB): there only the growth counts, with room for
+// the quarantined buffers (some 60 MB here; the trees of today's main would
+// take hundreds).
 function sanitized(pid) {
   return /libasan|libubsan/.test(readFileSync(`/proc/${pid}/maps`, 'utf8'));
 }
@@ -81,7 +84,7 @@ describe('memory: large bodies cannot inflate the gateway', () => {
     for (const res of bombs) assertError(res, 413, 'INVALID_ARGUMENT');
     const after = memoryOf(pid);
     const mb = (b) => `${(b / MIB).toFixed(1)} MB`;
-    if (sanitized(pid)) assert.ok(after - before < 64 * MIB, `grew from ${mb(before)} to ${mb(after)}`);
+    if (sanitized(pid)) assert.ok(after - before < 128 * MIB, `grew from ${mb(before)} to ${mb(after)}`);
     else assert.ok(after < 64 * MIB, `RSS ${mb(after)} (was ${mb(before)})`);
   });
 });
