@@ -32,6 +32,7 @@ static void exchange_free(gw_exchange *ex)
 {
     query_free(&ex->query);
     json_decref(ex->body);
+    ex->gw->tree_bytes -= ex->tree_bytes;
     if (ex->user != NULL)
         rcycle__users__user__free_unpacked(ex->user, NULL);
     if (ex->free_data != NULL)
@@ -413,22 +414,35 @@ static int admit(gw_exchange *ex)
     return 0;
 }
 
+/* Parses the body of ex within its share of the trees' budget; responds
+ * itself and returns -1 when it cannot. */
+static int parse_body(gw_exchange *ex)
+{
+    h2o_req_t *req = ex->req;
+    gateway *gw = ex->gw;
+    size_t room = GW_TREES_MAX - gw->tree_bytes;
+    size_t cost;
+    char err[JSON_ERR_LEN];
+    ex->body = json_parse_object(req->entity.base ? req->entity.base : "", req->entity.len,
+                                 room < JSON_PARSE_MAX ? room : JSON_PARSE_MAX, &cost, err);
+    if (ex->body != NULL) {
+        ex->tree_bytes = cost;
+        gw->tree_bytes += cost;
+        return 0;
+    }
+    if (cost > JSON_PARSE_MAX)
+        gw_respond_json(ex, 413, error_body(RC_INVALID_ARGUMENT, err));
+    else if (cost > room)
+        gw_respond_error(ex, RC_UNAVAILABLE, "the gateway is busy; try again");
+    else
+        gw_respond_error(ex, RC_INVALID_ARGUMENT, err);
+    return -1;
+}
+
 void gw_start_route(gw_exchange *ex)
 {
-    if (ex->route->flags & ROUTE_BODY) {
-        h2o_req_t *req = ex->req;
-        char err[JSON_ERR_LEN];
-        int too_complex;
-        ex->body = json_parse_object(req->entity.base ? req->entity.base : "", req->entity.len,
-                                     &too_complex, err);
-        if (ex->body == NULL) {
-            if (too_complex)
-                gw_respond_json(ex, 413, error_body(RC_INVALID_ARGUMENT, err));
-            else
-                gw_respond_error(ex, RC_INVALID_ARGUMENT, err);
-            return;
-        }
-    }
+    if ((ex->route->flags & ROUTE_BODY) && parse_body(ex) != 0)
+        return;
     ex->route->start(ex);
 }
 

@@ -25,6 +25,9 @@
 
 /* Room for a request id: 64 characters and the NUL. */
 #define GW_REQUEST_ID_LEN 65
+/* The JSON trees of the bodies of all exchanges in flight hold at most this
+ * (json_parse_cost); a body that would pass it gets 503. */
+#define GW_TREES_MAX ((size_t)32 * 1024 * 1024)
 /* Every API request must be answered within this, RPCs included. */
 #define GW_REQUEST_DEADLINE_MS 5000
 
@@ -50,6 +53,7 @@ typedef struct gateway {
     int connections;
     int max_connections;
     h2o_socket_t *listener; /* NULL once shutdown began */
+    size_t tree_bytes;      /* the sum of the exchanges' tree_bytes */
 } gateway;
 
 /* The h2o handler of the API paths: knows its gateway. */
@@ -96,7 +100,8 @@ struct gw_exchange {
     int64_t deadline_ms;
     int64_t id; /* the path's {id}, when the route has one */
     gw_query query;
-    json_t *body; /* the JSON object body, for ROUTE_BODY routes */
+    json_t *body;      /* the JSON object body, for ROUTE_BODY routes */
+    size_t tree_bytes; /* what body may hold, counted in gateway.tree_bytes */
     int has_token;
     int token_from_cookie;
     char token[TOKEN_TEXT_LEN + 1];

@@ -53,10 +53,13 @@ int json_field_string_list(json_t *obj, const char *key, const char ***out, size
 #define JSON_PARSE_MAX  ((size_t)2 * 1024 * 1024)
 #define JSON_VALUE_COST 384
 
-/* Parses a request body that must be a JSON object. NULL with err set when
- * it is not valid JSON (invalid UTF-8 and NUL escapes included) or not an
- * object; *too_complex is 1 then when its tree could take more than
- * JSON_PARSE_MAX (it is not parsed), 0 otherwise. */
-json_t *json_parse_object(const char *body, size_t len, int *too_complex, char err[JSON_ERR_LEN]);
+/* An upper bound of the memory jansson's tree of body would hold. */
+size_t json_parse_cost(const char *body, size_t len);
+
+/* Parses a request body that must be a JSON object, when *cost (set to
+ * json_parse_cost) is at most budget. NULL with err set when it is over, or
+ * not valid JSON (invalid UTF-8 and NUL escapes included) or not an object. */
+json_t *json_parse_object(const char *body, size_t len, size_t budget, size_t *cost,
+                          char err[JSON_ERR_LEN]);
 
 #endif

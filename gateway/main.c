@@ -56,7 +56,7 @@ static int read_config(gateway_config *cfg)
     CHECK(config_port("PORT", 3000, &cfg->port, err));
     CHECK(config_port("RCYCLE_ADMIN_PORT", 7200, &cfg->admin_port, err));
     CHECK(config_bool("RCYCLE_COOKIE_SECURE", 0, &cfg->cookie_secure, err));
-    CHECK(config_int("RCYCLE_MAX_CONNECTIONS", 48, 1, 65536, &cfg->max_connections, err));
+    CHECK(config_int("RCYCLE_MAX_CONNECTIONS", 96, 1, 65536, &cfg->max_connections, err));
     CHECK(config_nng_url("RCYCLE_USERS_ADDR", "tcp://127.0.0.1:7101", &cfg->users_addr, err));
     CHECK(config_nng_url("RCYCLE_LISTINGS_ADDR", "tcp://127.0.0.1:7102", &cfg->listings_addr, err));
     CHECK(config_nng_url("RCYCLE_CLAIMS_ADDR", "tcp://127.0.0.1:7103", &cfg->claims_addr, err));

@@ -81,11 +81,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!(route->flags & ROUTE_BODY))
         return 0;
     char err[JSON_ERR_LEN];
-    int too_complex;
-    json_t *body = json_parse_object(at, head.body_len, &too_complex, err);
+    size_t cost;
+    json_t *body = json_parse_object(at, head.body_len, JSON_PARSE_MAX, &cost, err);
     if (body == NULL)
         return 0;
-    if (too_complex || !json_is_object(body))
+    if (cost > JSON_PARSE_MAX || !json_is_object(body))
         __builtin_trap();
     json_decref(body);
     return 0;
