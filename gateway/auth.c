@@ -123,7 +123,7 @@ static void on_authenticated(gw_exchange *ex, rpc_reply *reply, void *arg)
     r->user = NULL;
     rcycle__users__authenticate_reply__free_unpacked(r, NULL);
     gw_set_user(ex, user);
-    ex->route->start(ex);
+    gw_start_route(ex);
 }
 
 void gw_authenticate(gw_exchange *ex)
@@ -139,7 +139,7 @@ void gw_authenticate(gw_exchange *ex)
     Rcycle__Users__User *cached = auth_cache_get(ex->gw->auth, ex->token, rpc_now_ms());
     if (cached != NULL) {
         gw_set_user(ex, cached);
-        ex->route->start(ex);
+        gw_start_route(ex);
         return;
     }
     Rcycle__Users__AuthenticateRequest r = RCYCLE__USERS__AUTHENTICATE_REQUEST__INIT;

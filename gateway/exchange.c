@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "admit.h"
 #include "auth.h"
 #include "gateway.h"
 #include "json_map.h"
@@ -31,6 +32,7 @@ static void exchange_free(gw_exchange *ex)
 {
     query_free(&ex->query);
     json_decref(ex->body);
+    ex->gw->tree_bytes -= ex->tree_bytes;
     if (ex->user != NULL)
         rcycle__users__user__free_unpacked(ex->user, NULL);
     if (ex->free_data != NULL)
@@ -345,50 +347,64 @@ void gw_call_then(gw_exchange *ex, rpc_client *client, const ProtobufCMethodDesc
 
 /* ---- the entry point ---- */
 
-static int prepare_body(gw_exchange *ex)
+/* Answers a request that admit_request refused; returns -1 then. */
+static int answer_refusal(gw_exchange *ex, admit_result result, const char *path, size_t path_len)
 {
-    h2o_req_t *req = ex->req;
-    if (req->entity.len > GW_MAX_BODY_BYTES) {
-        gw_respond_json(ex, 413,
-                        json_pack("{s:s, s:s}", "error", "request body is larger than 1 MiB",
-                                  "code", rc_status_name(RC_INVALID_ARGUMENT)));
-        return -1;
-    }
-    char err[JSON_ERR_LEN];
-    ex->body = json_parse_object(req->entity.base ? req->entity.base : "", req->entity.len, err);
-    if (ex->body == NULL) {
-        gw_respond_error(ex, RC_INVALID_ARGUMENT, err);
-        return -1;
-    }
-    return 0;
-}
-
-/* Finds the route; responds 404/405/400 itself when there is none. */
-static int route_request(gw_exchange *ex)
-{
-    h2o_req_t *req = ex->req;
-    size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    const gw_route *route = NULL;
-    switch (router_match(gw_routes, gw_routes_count, req->method.base, req->method.len,
-                         req->path.base, path_len, &route, &ex->id)) {
-    case ROUTER_MATCH:
-        ex->route = route;
+    char text[96];
+    switch (result) {
+    case ADMIT_OK:
+        return 0;
+    case ADMIT_NUL_PATH:
+        gw_respond_error(ex, RC_INVALID_ARGUMENT, "invalid path: it holds a NUL");
         break;
-    case ROUTER_NO_METHOD: {
+    case ADMIT_NO_METHOD: {
         char allow[64];
-        router_allowed_methods(gw_routes, gw_routes_count, req->path.base, path_len, allow,
-                               sizeof allow);
+        router_allowed_methods(gw_routes, gw_routes_count, path, path_len, allow, sizeof allow);
         gw_add_header(ex, "allow", allow);
         gw_respond_json(ex, 405, error_body(RC_UNIMPLEMENTED, "method not allowed"));
-        return -1;
+        break;
     }
-    case ROUTER_BAD_ID:
+    case ADMIT_BAD_ID:
         gw_respond_error(ex, RC_INVALID_ARGUMENT, "invalid id: ids are positive integers");
-        return -1;
+        break;
+    case ADMIT_TOO_LARGE:
+        snprintf(text, sizeof text, "request body is larger than %zu bytes", ex->route->max_body);
+        gw_respond_json(ex, 413, error_body(RC_INVALID_ARGUMENT, text));
+        break;
+    case ADMIT_NOT_JSON:
+        gw_respond_json(ex, 415,
+                        error_body(RC_INVALID_ARGUMENT, "request body must be application/json"));
+        break;
     default:
         gw_respond_error(ex, RC_NOT_FOUND, "not found");
-        return -1;
+        break;
     }
+    return -1;
+}
+
+/* Finds the route and checks the request's head against it (admit.h);
+ * responds itself to a request it refuses. Nothing here reads the body. */
+static int admit(gw_exchange *ex)
+{
+    h2o_req_t *req = ex->req;
+    admit_head head = {
+        .method = req->method.base,
+        .method_len = req->method.len,
+        .path = req->path.base,
+        .path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len,
+        .body_len = req->entity.base != NULL ? req->entity.len : 0,
+    };
+    ssize_t at = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (at != -1) {
+        head.content_type = req->headers.entries[at].value.base;
+        head.content_type_len = req->headers.entries[at].value.len;
+    }
+    const gw_route *route = NULL;
+    admit_result result = admit_request(gw_routes, gw_routes_count, &head, &route, &ex->id);
+    if (result == ADMIT_OK || result == ADMIT_TOO_LARGE || result == ADMIT_NOT_JSON)
+        ex->route = route;
+    if (answer_refusal(ex, result, head.path, head.path_len) != 0)
+        return -1;
     if (req->query_at != SIZE_MAX &&
         query_parse(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1,
                     &ex->query) != 0) {
@@ -396,6 +412,38 @@ static int route_request(gw_exchange *ex)
         return -1;
     }
     return 0;
+}
+
+/* Parses the body of ex within its share of the trees' budget; responds
+ * itself and returns -1 when it cannot. */
+static int parse_body(gw_exchange *ex)
+{
+    h2o_req_t *req = ex->req;
+    gateway *gw = ex->gw;
+    size_t room = GW_TREES_MAX - gw->tree_bytes;
+    size_t cost;
+    char err[JSON_ERR_LEN];
+    ex->body = json_parse_object(req->entity.base ? req->entity.base : "", req->entity.len,
+                                 room < JSON_PARSE_MAX ? room : JSON_PARSE_MAX, &cost, err);
+    if (ex->body != NULL) {
+        ex->tree_bytes = cost;
+        gw->tree_bytes += cost;
+        return 0;
+    }
+    if (cost > JSON_PARSE_MAX)
+        gw_respond_json(ex, 413, error_body(RC_INVALID_ARGUMENT, err));
+    else if (cost > room)
+        gw_respond_error(ex, RC_UNAVAILABLE, "the gateway is busy; try again");
+    else
+        gw_respond_error(ex, RC_INVALID_ARGUMENT, err);
+    return -1;
+}
+
+void gw_start_route(gw_exchange *ex)
+{
+    if ((ex->route->flags & ROUTE_BODY) && parse_body(ex) != 0)
+        return;
+    ex->route->start(ex);
 }
 
 int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req)
@@ -413,12 +461,12 @@ int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req)
     client_addr_of(&ex->gw->trusted_proxies, req, ex->client_addr);
     rcycle__caller__init(&ex->caller);
     ex->caller.client_addr = ex->client_addr;
-    if (route_request(ex) != 0)
+    if (admit(ex) != 0)
         return 0;
-    if ((ex->route->flags & ROUTE_BODY) && prepare_body(ex) != 0)
-        return 0;
+    /* Only login parses a body before authentication: no one can make the
+     * gateway build a JSON tree without credentials (docs/ARCHITECTURE.md). */
     if (ex->route->flags & ROUTE_PUBLIC)
-        ex->route->start(ex);
+        gw_start_route(ex);
     else
         gw_authenticate(ex);
     return 0;

@@ -24,10 +24,11 @@
 #include "token.h"
 #include "users.pb-c.h"
 
-/* Request bodies larger than this get 413 (docs/API.md). */
-#define GW_MAX_BODY_BYTES (1024 * 1024)
 /* Room for a request id: 64 characters and the NUL. */
 #define GW_REQUEST_ID_LEN 65
+/* The JSON trees of the bodies of all exchanges in flight hold at most this
+ * (json_parse_cost); a body that would pass it gets 503. */
+#define GW_TREES_MAX ((size_t)32 * 1024 * 1024)
 /* Every API request must be answered within this, RPCs included. */
 #define GW_REQUEST_DEADLINE_MS 5000
 
@@ -47,6 +48,14 @@ typedef struct gateway {
      * only once this is 0. */
     int inflight;
     int stopping; /* set at shutdown: no new RPC is started */
+    /* Open client connections and their cap (RCYCLE_MAX_CONNECTIONS): at
+     * the cap the listener stops accepting until one closes, because h2o
+     * buffers each connection's request body whole before any handler runs
+     * (docs/ARCHITECTURE.md, the gateway's memory bound). */
+    int connections;
+    int max_connections;
+    h2o_socket_t *listener; /* NULL once shutdown began */
+    size_t tree_bytes;      /* the sum of the exchanges' tree_bytes */
 } gateway;
 
 /* The h2o handler of the API paths: knows its gateway. */
@@ -93,7 +102,8 @@ struct gw_exchange {
     int64_t deadline_ms;
     int64_t id; /* the path's {id}, when the route has one */
     gw_query query;
-    json_t *body; /* the JSON object body, for ROUTE_BODY routes */
+    json_t *body;      /* the JSON object body, for ROUTE_BODY routes */
+    size_t tree_bytes; /* what body may hold, counted in gateway.tree_bytes */
     int has_token;
     int token_from_cookie;
     char token[TOKEN_TEXT_LEN + 1];
@@ -112,6 +122,11 @@ void gw_request_id(h2o_req_t *req, char out[GW_REQUEST_ID_LEN]);
 
 /* Entry point of every /api request (registered in main.c). */
 int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req);
+
+/* Runs the exchange's route once the caller may use it (authenticated, or
+ * the route is public): parses the body of a ROUTE_BODY route (400 when it
+ * is not a JSON object), then calls the route's start. */
+void gw_start_route(gw_exchange *ex);
 
 /* The multithread receiver callback that resumes exchanges. */
 void gw_on_rpc_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);

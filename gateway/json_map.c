@@ -219,9 +219,30 @@ int json_field_string_list(json_t *obj, const char *key, const char ***out, size
     return 0;
 }
 
-json_t *json_parse_object(const char *body, size_t len, char err[JSON_ERR_LEN])
+/* Found without parsing: every JSON value but the first follows a '[', ','
+ * or ':', so their count bounds the number of values (bytes inside strings
+ * only add to it), and the text bounds the strings. (While it parses,
+ * jansson's lexer also needs up to twice the longest string; parses run one
+ * at a time on the loop thread.) jansson cannot be stopped halfway instead:
+ * it mishandles an allocation that fails inside a long string. */
+size_t json_parse_cost(const char *body, size_t len)
+{
+    size_t values = 1;
+    for (size_t i = 0; i < len; i++)
+        if (body[i] == '[' || body[i] == ',' || body[i] == ':')
+            values++;
+    return values * JSON_VALUE_COST + len;
+}
+
+json_t *json_parse_object(const char *body, size_t len, size_t budget, size_t *cost,
+                          char err[JSON_ERR_LEN])
 {
     json_error_t jerr;
+    *cost = json_parse_cost(body, len);
+    if (*cost > budget) {
+        snprintf(err, JSON_ERR_LEN, "request body takes too much memory to decode");
+        return NULL;
+    }
     /* Duplicate keys are refused: which one a later reader sees would be a
      * guess. NUL escapes are refused by default (JSON_ALLOW_NUL unset). */
     json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);

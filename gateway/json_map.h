@@ -45,9 +45,21 @@ int json_field_id(json_t *obj, const char *key, int required, int64_t *out, int 
 int json_field_string_list(json_t *obj, const char *key, const char ***out, size_t *n,
                            char err[JSON_ERR_LEN]);
 
-/* Parses a request body that must be a JSON object. NULL with err set when
- * it is not valid JSON (invalid UTF-8 and NUL escapes included) or not an
- * object. */
-json_t *json_parse_object(const char *body, size_t len, char err[JSON_ERR_LEN]);
+/* The most memory a body's JSON tree may take, some ten times what the
+ * largest body a route can use needs (its text fields are at most 2000
+ * characters), and what one value costs at most in jansson 2.14 (measured:
+ * some 330 bytes for an empty object with its hash table, key and slot in
+ * the parent; 240 in an array, 140 for a number). */
+#define JSON_PARSE_MAX  ((size_t)2 * 1024 * 1024)
+#define JSON_VALUE_COST 384
+
+/* An upper bound of the memory jansson's tree of body would hold. */
+size_t json_parse_cost(const char *body, size_t len);
+
+/* Parses a request body that must be a JSON object, when *cost (set to
+ * json_parse_cost) is at most budget. NULL with err set when it is over, or
+ * not valid JSON (invalid UTF-8 and NUL escapes included) or not an object. */
+json_t *json_parse_object(const char *body, size_t len, size_t budget, size_t *cost,
+                          char err[JSON_ERR_LEN]);
 
 #endif

@@ -13,15 +13,13 @@
 #include "log.h"
 #include "metrics.h"
 #include "readiness.h"
+#include "routes.h"
 #include "static_ui.h"
 
 /* Connections kept to each service address, so that replicas behind one
  * Kubernetes Service all get work. */
 #define DIALERS_PER_SERVICE 4
 #define AUTH_CACHE_MAX      10000
-/* h2o refuses bodies beyond this itself; between GW_MAX_BODY_BYTES and this
- * the gateway answers 413 in the API's JSON shape. */
-#define H2O_MAX_ENTITY_BYTES (8 * 1024 * 1024)
 
 typedef struct gateway_config {
     log_level level;
@@ -29,6 +27,7 @@ typedef struct gateway_config {
     int port;
     int admin_port;
     int cookie_secure;
+    int max_connections;
     const char *users_addr;
     const char *listings_addr;
     const char *claims_addr;
@@ -60,6 +59,7 @@ static int read_config(gateway_config *cfg)
     CHECK(config_bool("RCYCLE_COOKIE_SECURE", 0, &cfg->cookie_secure, err));
     CHECK(client_trust_parse(config_string("RCYCLE_TRUSTED_PROXIES", ""), &cfg->trusted_proxies,
                              err, sizeof err));
+    CHECK(config_int("RCYCLE_MAX_CONNECTIONS", 96, 1, 65536, &cfg->max_connections, err));
     CHECK(config_nng_url("RCYCLE_USERS_ADDR", "tcp://127.0.0.1:7101", &cfg->users_addr, err));
     CHECK(config_nng_url("RCYCLE_LISTINGS_ADDR", "tcp://127.0.0.1:7102", &cfg->listings_addr, err));
     CHECK(config_nng_url("RCYCLE_CLAIMS_ADDR", "tcp://127.0.0.1:7103", &cfg->claims_addr, err));
@@ -90,7 +90,16 @@ static void setup_http(gateway *gw, const char *ui_dir)
 {
     h2o_config_init(&gw->config);
     gw->config.server_name = h2o_iovec_init(H2O_STRLIT("r-cycle"));
-    gw->config.max_request_entity_size = H2O_MAX_ENTITY_BYTES;
+    /* h2o 2.2 reads a whole body into the connection's buffer before any
+     * handler runs, and refuses one whose Content-Length is over this before
+     * reading it: the largest route limit is therefore the most a connection
+     * buffers (smaller route limits are checked by the gateway, admit.c). */
+    gw->config.max_request_entity_size = router_max_body(gw_routes, gw_routes_count);
+    /* No HTTP/2 on the plain port (h2o 2.2 has no defence against rapid
+     * reset): this one switch refuses both the h2c upgrade and a connection
+     * that opens with the HTTP/2 preface, which h2o then treats as a broken
+     * HTTP/1 request. */
+    gw->config.http1.upgrade_to_http2 = 0;
     h2o_hostconf_t *host =
         h2o_config_register_host(&gw->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     /* The API and the probes first: h2o takes the first registered prefix
@@ -104,7 +113,7 @@ static void setup_http(gateway *gw, const char *ui_dir)
         gw_register_security_headers(pathconf);
     }
     /* A path that is no file gets the API's JSON 404 from the router. */
-    h2o_pathconf_t *ui = gw_register_ui(host, ui_dir);
+    h2o_pathconf_t *ui = gw_register_ui(host, ui_dir, gw);
     gw_handler *not_found = (gw_handler *)h2o_create_handler(ui, sizeof(gw_handler));
     not_found->super.on_req = gw_on_api_request;
     not_found->gw = gw;
@@ -115,12 +124,41 @@ static void setup_http(gateway *gw, const char *ui_dir)
     h2o_multithread_register_receiver(gw->queue, &gw->rpc_done, gw_on_rpc_done);
 }
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void on_connection_closed(void *data)
+{
+    gateway *gw = data;
+    gw->connections--;
+    if (gw->listener != NULL && gw->connections == gw->max_connections - 1)
+        h2o_socket_read_start(gw->listener, on_accept);
+}
+
+/* Accepts like httpd.c, and stops accepting at the cap: further clients
+ * wait in the kernel's backlog instead of costing a buffer each. */
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    if (err != NULL)
+        return;
+    gateway *gw = H2O_STRUCT_FROM_MEMBER(gateway, accept_ctx, listener->data);
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock == NULL)
+        return;
+    gw->connections++;
+    sock->on_close.cb = on_connection_closed;
+    sock->on_close.data = gw;
+    if (gw->connections >= gw->max_connections)
+        h2o_socket_read_stop(listener);
+    h2o_accept(&gw->accept_ctx, sock);
+}
+
 /* How long shutdown waits for the RPCs in flight to come back. */
 #define DRAIN_MAX_MS 5000
 
 static void teardown(gateway *gw, h2o_socket_t *listener)
 {
     gw->stopping = 1;
+    gw->listener = NULL;
     if (listener != NULL)
         h2o_socket_close(listener);
     /* Closing the clients makes every call in flight complete (as
@@ -168,6 +206,7 @@ int main(void)
     static gateway gw;
     gw.cookie_secure = cfg.cookie_secure;
     gw.trusted_proxies = cfg.trusted_proxies;
+    gw.max_connections = cfg.max_connections;
     gw.auth = auth_cache_create(AUTH_CACHE_MAX);
     setup_http(&gw, cfg.ui_dir);
     h2o_socket_t *listener = NULL;
@@ -177,6 +216,10 @@ int main(void)
         goto out;
     if (httpd_listen(&gw.accept_ctx, cfg.bind_host, cfg.port, &listener) != RC_OK)
         goto out;
+    /* The same listener, read by the accept above that counts connections. */
+    gw.listener = listener;
+    h2o_socket_read_stop(listener);
+    h2o_socket_read_start(listener, on_accept);
     if (admin_start(cfg.bind_host, cfg.admin_port, gw_services_ready, &gw, &admin) != RC_OK)
         goto out;
     log_info(NULL, "gateway listening on http://%s:%d, admin on port %d", cfg.bind_host, cfg.port,

@@ -108,3 +108,12 @@ void router_allowed_methods(const gw_route *table, size_t n, const char *path, s
         used += (size_t)w;
     }
 }
+
+size_t router_max_body(const gw_route *table, size_t n)
+{
+    size_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (table[i].max_body > max)
+            max = table[i].max_body;
+    return max;
+}

@@ -16,10 +16,15 @@ enum {
     ROUTE_BODY = 1 << 1,   /* takes a JSON object body */
 };
 
+/* Body limits of the route table (docs/API.md). */
+#define GW_KIB 1024u
+#define GW_MIB (1024u * 1024u)
+
 typedef struct gw_route {
     const char *method;
     const char *pattern;
     unsigned flags;
+    size_t max_body; /* bytes; a larger body gets 413 before anything reads it */
     void (*start)(struct gw_exchange *ex);
 } gw_route;
 
@@ -37,6 +42,10 @@ router_result router_match(const gw_route *table, size_t n, const char *method, 
  * separated, into out (for the Allow header of a 405). */
 void router_allowed_methods(const gw_route *table, size_t n, const char *path, size_t path_len,
                             char *out, size_t out_len);
+
+/* The largest max_body of the table: h2o's own entity limit, so that no
+ * connection buffers more than any route accepts. */
+size_t router_max_body(const gw_route *table, size_t n);
 
 /* Parses a positive decimal integer that fits in int64 (no sign, no
  * leading zeros beyond "0" itself being rejected). Returns 0 when valid. */

@@ -6,6 +6,7 @@
  * inline script, no framing. Files are revalidated on every use (no-cache,
  * with the ETag h2o computes), so a new version is picked up at once without
  * hashed file names. */
+#include "admit.h"
 #include "gateway.h"
 #include "static_ui.h"
 
@@ -52,10 +53,14 @@ void gw_register_security_headers(h2o_pathconf_t *pathconf)
 
 /* Runs before the file handler and passes every request on: a file carries
  * an X-Request-Id like every API answer, so a report about a page can be
- * found in the log. */
+ * found in the log. A path with a NUL goes to the API's entry point instead,
+ * which refuses it: h2o would open the file named up to the NUL and take the
+ * type from the name after it. */
 static int stamp_request_id(h2o_handler_t *self, h2o_req_t *req)
 {
-    (void)self;
+    size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    if (admit_path_has_nul(req->path.base, path_len))
+        return gw_on_api_request(self, req);
     char id[GW_REQUEST_ID_LEN];
     gw_request_id(req, id);
     h2o_iovec_t v = h2o_strdup(&req->pool, id, SIZE_MAX);
@@ -64,7 +69,7 @@ static int stamp_request_id(h2o_handler_t *self, h2o_req_t *req)
     return -1;
 }
 
-h2o_pathconf_t *gw_register_ui(h2o_hostconf_t *host, const char *ui_dir)
+h2o_pathconf_t *gw_register_ui(h2o_hostconf_t *host, const char *ui_dir, gateway *gw)
 {
     static const char *index_files[] = {"index.html", NULL};
     h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
@@ -76,8 +81,9 @@ h2o_pathconf_t *gw_register_ui(h2o_hostconf_t *host, const char *ui_dir)
     h2o_mimemap_define_mimetype(types, "mjs", "text/javascript; charset=utf-8", NULL);
     h2o_mimemap_define_mimetype(types, "json", "application/json; charset=utf-8", NULL);
     h2o_mimemap_define_mimetype(types, "svg", "image/svg+xml; charset=utf-8", NULL);
-    h2o_handler_t *stamp = h2o_create_handler(pathconf, sizeof *stamp);
-    stamp->on_req = stamp_request_id;
+    gw_handler *stamp = (gw_handler *)h2o_create_handler(pathconf, sizeof *stamp);
+    stamp->super.on_req = stamp_request_id;
+    stamp->gw = gw;
     h2o_file_register(pathconf, ui_dir, index_files, types, 0);
     h2o_mem_release_shared(types);
     h2o_compress_args_t gzip = {

@@ -10,7 +10,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build-fuzz
 SECONDS_EACH=${FUZZ_SECONDS:-20}
-TARGETS=(fuzz_rpc_dispatch fuzz_query fuzz_json_body fuzz_hardware_csv)
+TARGETS=(fuzz_rpc_dispatch fuzz_query fuzz_json_body fuzz_request fuzz_hardware_csv)
 
 CC=clang cmake -S "$ROOT" -B "$BUILD" -DRCYCLE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" --target "${TARGETS[@]}" >/dev/null

@@ -9,7 +9,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[JSON_ERR_LEN];
-    json_t *body = json_parse_object((const char *)data, size, err);
+    size_t cost;
+    json_t *body = json_parse_object((const char *)data, size, JSON_PARSE_MAX, &cost, err);
     if (body == NULL)
         return 0;
     const char *s;

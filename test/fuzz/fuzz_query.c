@@ -14,9 +14,9 @@ static void nothing(struct gw_exchange *ex)
 }
 
 static const gw_route routes[] = {
-    {"GET", "/api/listings", 0, nothing},
-    {"GET", "/api/listings/{id}", 0, nothing},
-    {"POST", "/api/claims/{id}/approve", 0, nothing},
+    {"GET", "/api/listings", 0, GW_MIB, nothing},
+    {"GET", "/api/listings/{id}", 0, GW_MIB, nothing},
+    {"POST", "/api/claims/{id}/approve", 0, GW_MIB, nothing},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

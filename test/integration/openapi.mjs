@@ -191,6 +191,9 @@ export function checkResponse(res, base) {
   let response;
   if (template === undefined) {
     if (res.status === 404) response = deref({ $ref: '#/components/responses/NotFound' });
+    // The document's conventions: a path holding a NUL gets BadRequest,
+    // whether it names a route, a file or nothing.
+    else if (res.status === 400 && /%00/.test(pathname)) response = deref({ $ref: '#/components/responses/BadRequest' });
     else if (!pathname.startsWith('/api')) {
       stats.skipped++; // a static file of the UI
       return;

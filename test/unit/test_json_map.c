@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -128,16 +130,72 @@ static void body_must_be_an_object_of_valid_json(void **state)
     char err[JSON_ERR_LEN];
     const char *bad[] = {
         "", "{", "[1]", "\"s\"", "{\"a\":1,\"a\":2}", "{\"a\":\"\\u0000\"}", "{\"a\":\"\xff\"}"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_null(json_parse_object(bad[i], strlen(bad[i]), err));
-    json_t *ok = json_parse_object("{\"a\":\"\xc3\xa9\"}", 10, err);
+    size_t cost;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(json_parse_object(bad[i], strlen(bad[i]), JSON_PARSE_MAX, &cost, err));
+        assert_true(cost <= JSON_PARSE_MAX);
+    }
+    json_t *ok = json_parse_object("{\"a\":\"\xc3\xa9\"}", 10, JSON_PARSE_MAX, &cost, err);
     assert_non_null(ok);
     json_decref(ok);
+}
+
+/* A body of n bytes: {"k":[P,P,...]} with a filler element P, or with one
+ * string of n - 10 letters. */
+static char *padded_body(size_t n, const char *element)
+{
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    size_t at = (size_t)sprintf(s, "{\"k\":");
+    if (element == NULL) {
+        s[at++] = '"';
+        while (at < n - 2)
+            s[at++] = 'x';
+        s[at++] = '"';
+    } else {
+        s[at++] = '[';
+        size_t len = strlen(element);
+        while (at + len + 3 < n) {
+            memcpy(s + at, element, len);
+            at += len;
+            s[at++] = ',';
+        }
+        s[at - 1] = ']';
+    }
+    s[at++] = '}';
+    s[at] = '\0';
+    return s;
+}
+
+/* The issue 12 attack: a megabyte of empty objects would cost jansson some
+ * 80 MB; it is refused unparsed. A megabyte of text, or thousands of
+ * numbers, far more than any route's fields, are not. */
+static void body_parse_has_a_memory_budget(void **state)
+{
+    (void)state;
+    char err[JSON_ERR_LEN];
+    size_t cost;
+    char *bomb = padded_body(1024 * 1024, "{}");
+    assert_null(json_parse_object(bomb, strlen(bomb), JSON_PARSE_MAX, &cost, err));
+    assert_true(cost > JSON_PARSE_MAX);
+    free(bomb);
+    char *text = padded_body(1024 * 1024, NULL);
+    json_t *ok = json_parse_object(text, strlen(text), JSON_PARSE_MAX, &cost, err);
+    assert_non_null(ok);
+    assert_int_equal(json_string_length(json_object_get(ok, "k")), strlen(text) - 8);
+    json_decref(ok);
+    free(text);
+    char *numbers = padded_body(16 * 1024, "12345");
+    ok = json_parse_object(numbers, strlen(numbers), JSON_PARSE_MAX, &cost, err);
+    assert_non_null(ok);
+    json_decref(ok);
+    free(numbers);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(body_parse_has_a_memory_budget),
         cmocka_unit_test(listing_has_every_field_with_nulls),
         cmocka_unit_test(hardware_nests_specs),
         cmocka_unit_test(leaderboard_rounds_trees_and_pandas),

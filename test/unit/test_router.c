@@ -6,13 +6,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "admit.h"
 #include "router.h"
 
 static const gw_route table[] = {
-    {"GET", "/api/listings", 0, NULL},
-    {"POST", "/api/listings", ROUTE_BODY, NULL},
-    {"GET", "/api/listings/{id}", 0, NULL},
-    {"POST", "/api/claims/{id}/approve", ROUTE_BODY, NULL},
+    {"GET", "/api/listings", 0, GW_MIB, NULL},
+    {"POST", "/api/listings", ROUTE_BODY, GW_MIB, NULL},
+    {"GET", "/api/listings/{id}", 0, GW_MIB, NULL},
+    {"POST", "/api/claims/{id}/approve", ROUTE_BODY, GW_MIB, NULL},
 };
 static const size_t table_len = sizeof table / sizeof table[0];
 
@@ -115,9 +116,53 @@ static void parse_id_limits(void **state)
     assert_int_equal(router_parse_id("1 ", 2, &v), -1);
 }
 
+static admit_result admit(const char *method, const char *path, const char *type, size_t body_len)
+{
+    admit_head head = {method, strlen(method),          path,    strlen(path),
+                       type,   type ? strlen(type) : 0, body_len};
+    const gw_route *r = NULL;
+    int64_t id;
+    return admit_request(table, table_len, &head, &r, &id);
+}
+
+static void admits_by_path_size_and_type(void **state)
+{
+    (void)state;
+    assert_int_equal(admit("POST", "/api/listings", "application/json", 10), ADMIT_OK);
+    assert_int_equal(admit("POST", "/api/listings", "Application/JSON; charset=utf-8", 10),
+                     ADMIT_OK);
+    assert_int_equal(admit("POST", "/api/listings", "application/json ;charset=utf-8", 10),
+                     ADMIT_OK);
+    assert_int_equal(admit("POST", "/api/listings", NULL, 0), ADMIT_OK);
+    assert_int_equal(admit("POST", "/api/listings", "text/plain", 1), ADMIT_NOT_JSON);
+    assert_int_equal(admit("POST", "/api/listings", NULL, 1), ADMIT_NOT_JSON);
+    assert_int_equal(admit("POST", "/api/listings", "application/jsonx", 1), ADMIT_NOT_JSON);
+    assert_int_equal(admit("POST", "/api/listings", "application/json", GW_MIB), ADMIT_OK);
+    assert_int_equal(admit("POST", "/api/listings", "application/json", GW_MIB + 1),
+                     ADMIT_TOO_LARGE);
+    /* The size is checked before the type: a refused body is never looked at. */
+    assert_int_equal(admit("POST", "/api/listings", "text/plain", GW_MIB + 1), ADMIT_TOO_LARGE);
+    assert_int_equal(admit("POST", "/api/nowhere", "text/plain", GW_MIB + 1), ADMIT_NO_PATH);
+    assert_int_equal(admit("GET", "/api/listings%00", NULL, 0), ADMIT_NUL_PATH);
+    assert_int_equal(admit("GET", "/api/listings/1%00", NULL, 0), ADMIT_NUL_PATH);
+    assert_int_equal(admit("GET", "/api/listings/%2500", NULL, 0), ADMIT_BAD_ID);
+    assert_int_equal(router_max_body(table, table_len), GW_MIB);
+}
+
+static void nul_in_path(void **state)
+{
+    (void)state;
+    assert_true(admit_path_has_nul("/logo.svg%00.html", 17));
+    assert_true(admit_path_has_nul("/a\0b", 4));
+    assert_false(admit_path_has_nul("/a%0", 4));
+    assert_false(admit_path_has_nul("/a%01", 5));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(admits_by_path_size_and_type),
+        cmocka_unit_test(nul_in_path),
         cmocka_unit_test(matches_literal_and_method),
         cmocka_unit_test(extracts_id),
         cmocka_unit_test(bad_ids_are_400),
