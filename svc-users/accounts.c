@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idem.h"
 #include "log.h"
 #include "text.h"
 #include "users.h"
@@ -35,6 +36,9 @@ static const db_stmt create_user_stmt = {
            " RETURNING " USER_COLUMNS,
     .nparams = 5,
 };
+
+/* A repeated CreateUser answers the account it made (idem.h). */
+static const idem_table answers = IDEM_TABLE("users");
 
 /* ---- GetUser ---- */
 
@@ -187,18 +191,18 @@ static int create_args_ok(const Rcycle__Users__CreateUserRequest *in, char roles
            password_ok(in->password, reply) && roles_ok(in, roles, reply);
 }
 
-static void create_user(const rpc_request *req, const Rcycle__Users__CreateUserRequest *in,
-                        const char *roles, rpc_reply *reply)
-{
-    char hash[crypto_pwhash_STRBYTES];
-    PGresult *res;
+/* The checked request and its password hash: an idem_write_fn's arg. */
+typedef struct new_account {
+    const Rcycle__Users__CreateUserRequest *in;
+    const char *roles;
+    const char *hash;
+} new_account;
 
-    if (password_hash(hash, in->password, strlen(in->password)) != 0) {
-        log_error(req->request_id, "could not hash a new user's password (out of memory)");
-        rpc_reply_error(reply, RC_INTERNAL, "internal error");
-        return;
-    }
-    const char *params[] = {in->email, in->name, in->department, roles, hash};
+static void insert_account(const rpc_request *req, const void *arg, rpc_reply *reply)
+{
+    const new_account *a = arg;
+    PGresult *res;
+    const char *params[] = {a->in->email, a->in->name, a->in->department, a->roles, a->hash};
     rc_status rc = db_exec(req->db, &create_user_stmt, params, req->request_id, &res);
     if (rc == RC_ALREADY_EXISTS) {
         rpc_reply_error(reply, RC_ALREADY_EXISTS, "a user with this email already exists");
@@ -215,6 +219,19 @@ static void create_user(const rpc_request *req, const Rcycle__Users__CreateUserR
     PQclear(res);
 }
 
+static void create_user(const rpc_request *req, const Rcycle__Users__CreateUserRequest *in,
+                        const char *roles, rpc_reply *reply)
+{
+    char hash[crypto_pwhash_STRBYTES];
+
+    if (password_hash(hash, in->password, strlen(in->password)) != 0) {
+        log_error(req->request_id, "could not hash a new user's password (out of memory)");
+        rpc_reply_error(reply, RC_INTERNAL, "internal error");
+        return;
+    }
+    idem_write(&answers, req, insert_account, &(new_account){in, roles, hash}, reply);
+}
+
 void users_create_user(const rpc_request *req, rpc_reply *reply)
 {
     char roles[ROLES_TEXT_LEN];
@@ -224,6 +241,7 @@ void users_create_user(const rpc_request *req, rpc_reply *reply)
         return;
     }
     Rcycle__Users__CreateUserRequest *in = (Rcycle__Users__CreateUserRequest *)req->input;
-    if (create_args_ok(in, roles, reply))
+    /* A repeat is answered before the costly hash. */
+    if (create_args_ok(in, roles, reply) && idem_replay(&answers, req, reply) == 0)
         create_user(req, in, roles, reply);
 }
