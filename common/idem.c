@@ -4,7 +4,7 @@
 
 #include "idem.h"
 
-int64_t idem_caller_id(const rpc_request *req)
+static int64_t caller_id(const rpc_request *req)
 {
     return req->caller->has_user_id ? req->caller->user_id : 0;
 }
@@ -45,21 +45,31 @@ static void reply_recorded(const char *bytea_text, rpc_reply *reply)
     PQfreemem(bytes);
 }
 
-int idem_replay(const idem_table *t, const rpc_request *req, rpc_reply *reply)
+int idem_lookup(const db_stmt *find, const rpc_request *req, PGresult **res, rpc_reply *reply)
 {
+    *res = NULL;
     if (req->request_id[0] == '\0')
         return 0;
     char caller[DB_INT64_LEN];
     const char *params[] = {req->method->name, req->request_id,
-                            db_param_int64(caller, idem_caller_id(req))};
-    PGresult *res = NULL;
-    rc_status st = db_exec(req->db, &t->find, params, req->request_id, &res);
+                            db_param_int64(caller, caller_id(req))};
+    rc_status st = db_exec(req->db, find, params, req->request_id, res);
     if (st != RC_OK) {
         rpc_reply_db_error(reply, st);
         return -1;
     }
-    int found = PQntuples(res) == 1;
-    if (found)
+    if (PQntuples(*res) == 1)
+        return 1;
+    PQclear(*res);
+    *res = NULL;
+    return 0;
+}
+
+int idem_replay(const idem_table *t, const rpc_request *req, rpc_reply *reply)
+{
+    PGresult *res;
+    int found = idem_lookup(&t->find, req, &res, reply);
+    if (found == 1)
         reply_recorded(PQgetvalue(res, 0, 0), reply);
     PQclear(res);
     return found;
@@ -70,7 +80,7 @@ static rc_status save(const idem_table *t, const rpc_request *req, const rpc_rep
     char caller[DB_INT64_LEN];
     char *bytes = bytea_param(reply->payload, reply->payload_len);
     const char *params[] = {req->method->name, req->request_id,
-                            db_param_int64(caller, idem_caller_id(req)), bytes};
+                            db_param_int64(caller, caller_id(req)), bytes};
     PGresult *res = NULL;
     rc_status st = db_exec(req->db, &t->save, params, req->request_id, &res);
     PQclear(res);

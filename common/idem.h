@@ -44,8 +44,12 @@ typedef struct idem_table {
         }                                                                                          \
     }
 
-/* The caller a record belongs to: its user id, 0 when anonymous. */
-int64_t idem_caller_id(const rpc_request *req);
+/* Runs find, a statement over a record table whose $1, $2 and $3 are the
+ * method, the request id and the caller (its user id, 0 when anonymous),
+ * for req. 1 when it returns a row: *res holds it (PQclear it). 0 when it
+ * returns none or req has no request id; -1 when it failed, answered in
+ * reply. *res is NULL unless 1. */
+int idem_lookup(const db_stmt *find, const rpc_request *req, PGresult **res, rpc_reply *reply);
 
 /* 1 when req's method already answered req's request id for this caller:
  * reply is that answer. 0 when not (or req has no request id); -1 when the

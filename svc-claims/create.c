@@ -227,19 +227,9 @@ static void finish_reservation(const rpc_request *req, int64_t claim_id, const r
  * failed, answered in reply. */
 static int replay(const rpc_request *req, rpc_reply *reply)
 {
-    if (req->request_id[0] == '\0')
-        return 0;
-    char caller[DB_INT64_LEN];
-    const char *params[] = {req->method->name, req->request_id,
-                            db_param_int64(caller, idem_caller_id(req))};
-    PGresult *res = NULL;
-    rc_status st = db_exec(req->db, &recorded_claim, params, req->request_id, &res);
-    if (st != RC_OK) {
-        rpc_reply_db_error(reply, st);
-        return -1;
-    }
-    int found = PQntuples(res) == 1;
-    if (found) {
+    PGresult *res;
+    int found = idem_lookup(&recorded_claim, req, &res, reply);
+    if (found == 1) {
         int64_t claim_id = db_int64(res, 0, 0);
         if (strcmp(PQgetvalue(res, 0, 3), "reserving") == 0) {
             /* The first copy stopped between the steps (or is still
