@@ -51,6 +51,14 @@ async function restartClaims(env) {
   await startClaims(env);
 }
 
+// Waits until the gateway reaches svc-claims again after a restart (its
+// dialers reconnect with a backoff), so that the next POST meets the
+// process just started.
+async function claimsReachable(token) {
+  const up = await waitFor(async () => (await api('GET', '/api/claims?limit=1', { token })).status === 200, 15000, 100);
+  assert.ok(up, 'GET /api/claims answers 200 again after svc-claims restarted');
+}
+
 after(async () => {
   await restartClaims({ RCYCLE_FAULT: undefined, RCYCLE_FAULT_PAUSE_MS: undefined });
 });
@@ -63,6 +71,7 @@ describe('a CreateClaim whose connection dropped after the claim was committed',
       const listing = await createListing(jane, SERIAL);
       try {
         await restartClaims({ RCYCLE_FAULT: point, RCYCLE_FAULT_PAUSE_MS: PAUSE_MS });
+        await claimsReachable(bob.token);
         const logBefore = logText().length;
         const started = Date.now();
         const body = { listingId: listing.id, justification: `itest resent claim ${uniqueSuffix()}` };
@@ -74,6 +83,7 @@ describe('a CreateClaim whose connection dropped after the claim was committed',
         const dropped = await pending;
         t.diagnostic(`POST /api/claims with its connection dropped: ${dropped.status} in ${Date.now() - started} ms`);
         assert.ok(dropped.status === 201 || dropped.status >= 500, `a dropped CreateClaim is not refused: ${describeRes(dropped)}`);
+        await claimsReachable(bob.token);
         const res = await api('POST', '/api/claims', { token: bob.token, body, headers });
         assert.equal(res.status, 201, `the retry with the key answers the claim: ${describeRes(res)}`);
         assert.equal(res.json.status, 'pending_owner');
