@@ -104,6 +104,33 @@ describe('POST /api/claims with an Idempotency-Key', () => {
   });
 });
 
+describe('copies of one request at once', () => {
+  test('six concurrent POST /api/listings and /api/claims with one key: one listing, one claim, every answer the same 201', async () => {
+    const [jane, bob] = [await session(JANE), await session(BOB)];
+    await retireSerial(SERIAL_CLAIM);
+    const listingKey = key('listing-race');
+    const body = listingBody(SERIAL_CLAIM);
+    const listings = await Promise.all(Array.from({ length: 6 }, () => post('/api/listings', jane.token, body, listingKey)));
+    for (const res of listings) assertSameAnswer(listings[0], res, 'a concurrent POST /api/listings');
+    const listing = listings[0].json;
+    try {
+      assert.deepEqual((await activeListingsOf(SERIAL_CLAIM)).map((l) => l.id), [listing.id], 'one listing made');
+      const claimKey = key('claim-race');
+      const claimBody = { listingId: listing.id, justification: `itest concurrent copies ${uniqueSuffix()}` };
+      const claims = await Promise.all(Array.from({ length: 6 }, () => post('/api/claims', bob.token, claimBody, claimKey)));
+      for (const res of claims) {
+        assert.equal(res.status, 201, `a concurrent copy of one CreateClaim: ${describeRes(res)}`);
+        assert.equal(res.json.id, claims[0].json.id, 'every copy answers the one claim');
+        assert.equal(res.json.status, 'pending_owner');
+      }
+      assert.deepEqual((await claimsOf(listing.id)).map((c) => c.id), [claims[0].json.id], 'one claim made');
+    } finally {
+      await withdrawListing(listing.id);
+    }
+    await settledInvariant();
+  });
+});
+
 describe('POST /api/users with an Idempotency-Key', () => {
   test('the same key twice: the same 201 and body, one account; another key: 409', async () => {
     const a = await admin();
