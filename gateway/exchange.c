@@ -81,6 +81,29 @@ void gw_request_id(h2o_req_t *req, char out[GW_REQUEST_ID_LEN])
     sodium_bin2hex(out, GW_REQUEST_ID_LEN, raw, sizeof raw);
 }
 
+/* A POST's Idempotency-Key becomes its request id: the services answer a
+ * create they already made by request id with its first answer
+ * (common/idem.h), so a client's retry with the same key gets the same 201.
+ * A key that could not be a request id is refused. */
+static int take_idempotency_key(gw_exchange *ex)
+{
+    h2o_req_t *req = ex->req;
+    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")))
+        return 0;
+    ssize_t at = h2o_find_header_by_str(&req->headers, H2O_STRLIT("idempotency-key"), -1);
+    if (at == -1)
+        return 0;
+    h2o_iovec_t v = req->headers.entries[at].value;
+    if (!acceptable_request_id(v.base, v.len)) {
+        gw_respond_error(ex, RC_INVALID_ARGUMENT,
+                         "Idempotency-Key must be 1 to 64 letters, digits, '-', '_', '.' or ':'");
+        return -1;
+    }
+    memcpy(ex->request_id, v.base, v.len);
+    ex->request_id[v.len] = '\0';
+    return 0;
+}
+
 static const char *method_label(const gw_exchange *ex)
 {
     return ex->route ? ex->route->method : "other";
@@ -461,6 +484,8 @@ int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req)
     client_addr_of(&ex->gw->trusted_proxies, req, ex->client_addr);
     rcycle__caller__init(&ex->caller);
     ex->caller.client_addr = ex->client_addr;
+    if (take_idempotency_key(ex) != 0)
+        return 0;
     if (admit(ex) != 0)
         return 0;
     /* Only login parses a body before authentication: no one can make the

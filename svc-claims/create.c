@@ -7,25 +7,49 @@
  *   3. the claim becomes 'pending_owner' (open), or 'abandoned' when the
  *      listing was not available.
  * A crash between the steps leaves a 'reserving' claim, which the settler
- * finishes either way. */
+ * finishes either way.
+ *
+ * A CreateClaim sent again with the same request id (nng resends a request
+ * whose connection dropped; a client retries with its Idempotency-Key) finds
+ * the claim recorded for it in claims.rpc_answers, written by the statement
+ * that inserted the claim, and answers with that claim as it is now; one
+ * still 'reserving' is taken through steps 2 and 3 first, as the settler
+ * would, so the repeat gets the answer the first request would have had. */
 #include <stdio.h>
 #include <string.h>
 
 #include "claims.h"
 #include "db.h"
 #include "fault.h"
+#include "idem.h"
 #include "log.h"
 #include "text.h"
 
 #define JUSTIFICATION_MAX_CHARS 2000
 
+/* The claim and, when the request has an id ($10, method $11), its record:
+ * one statement, so they commit together. Records past their time are swept
+ * here, by the next create. */
 static const db_stmt insert_claim = {
     "claims_insert",
-    "INSERT INTO claims.claims (listing_id, listing_title, serial_number, category, "
+    "WITH c AS (INSERT INTO claims.claims (listing_id, listing_title, serial_number, category, "
     "owner_department, requesting_department, justification, status, listing_sync, "
     "requested_by_id, requested_by) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, 'reserving', 'reserve', $8, $9) RETURNING id",
-    9,
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, 'reserving', 'reserve', $8, $9) RETURNING id), "
+    "swept AS (DELETE FROM claims.rpc_answers WHERE $10 <> '' AND at <= now() - " IDEM_KEEP_SQL
+    "), recorded AS (INSERT INTO claims.rpc_answers (method, request_id, caller_id, claim_id) "
+    "SELECT $11, $10, $8, id FROM c WHERE $10 <> '') "
+    "SELECT id FROM c",
+    11,
+};
+
+static const db_stmt recorded_claim = {
+    "claims_recorded",
+    "SELECT c.id, c.listing_id, c.requesting_department, c.status "
+    "FROM claims.rpc_answers a JOIN claims.claims c ON c.id = a.claim_id "
+    "WHERE a.method = $1 AND a.request_id = $2 AND a.caller_id = $3 "
+    "AND a.at > now() - " IDEM_KEEP_SQL,
+    3,
 };
 
 static const db_stmt confirm_reserved = {
@@ -130,9 +154,10 @@ static rc_status insert_reserving(const rpc_request *req,
     db_param_int64(listing_id, l->id);
     db_param_int64(user_id, req->caller->user_id);
     const char *params[] = {
-        listing_id,       l->title,      l->serial_number,
-        l->category,      l->department, req->caller->department,
-        r->justification, user_id,       req->caller->email ? req->caller->email : "",
+        listing_id,       l->title,          l->serial_number,
+        l->category,      l->department,     req->caller->department,
+        r->justification, user_id,           req->caller->email ? req->caller->email : "",
+        req->request_id,  req->method->name,
     };
     PGresult *res = NULL;
     rc_status st = db_exec(req->db, &insert_claim, params, req->request_id, &res);
@@ -197,18 +222,65 @@ static void finish_reservation(const rpc_request *req, int64_t claim_id, const r
                     "the listing service did not answer; the request will be settled shortly");
 }
 
+/* 1 when this request (method, request id, caller) already made a claim:
+ * reply is that claim's answer. 0 when it did not; -1 when the lookup
+ * failed, answered in reply. */
+static int replay(const rpc_request *req, rpc_reply *reply)
+{
+    PGresult *res;
+    int found = idem_lookup(&recorded_claim, req, &res, reply);
+    if (found == 1) {
+        int64_t claim_id = db_int64(res, 0, 0);
+        if (strcmp(PQgetvalue(res, 0, 3), "reserving") == 0) {
+            /* The first copy stopped between the steps (or is still
+             * running): Reserve is idempotent for this claim id, and the
+             * claim's confirmation is conditional, so both may finish it. */
+            rpc_reply reserved = {0};
+            listings_reserve(req->service, req, db_int64(res, 0, 1), claim_id,
+                             PQgetvalue(res, 0, 2), req->caller, &reserved);
+            finish_reservation(req, claim_id, &reserved, reply);
+            rpc_reply_clear(&reserved);
+        } else {
+            reply_settled_claim(req, claim_id, reply);
+        }
+    }
+    PQclear(res);
+    return found;
+}
+
+/* After a refusal that a copy of this request committing first would
+ * explain (the listing is no longer available, the department's claim
+ * exists): that copy's answer, when there is one. */
+static void replay_after_refusal(const rpc_request *req, rpc_reply *reply)
+{
+    if (reply->code != RC_FAILED_PRECONDITION && reply->code != RC_ALREADY_EXISTS)
+        return;
+    rpc_reply again = {0};
+    if (replay(req, &again) == 1) {
+        rpc_reply_clear(reply);
+        *reply = again;
+    } else {
+        rpc_reply_clear(&again);
+    }
+}
+
 void claims_create(const rpc_request *req, rpc_reply *reply)
 {
     Rcycle__Claims__CreateClaimRequest *r = (Rcycle__Claims__CreateClaimRequest *)req->input;
     Rcycle__Listings__Listing *l = NULL;
-    if (validate(req, r, reply) != 0 || (l = claimable_listing(req, r->listing_id, reply)) == NULL)
+    if (validate(req, r, reply) != 0 || replay(req, reply) != 0)
         goto out;
+    if ((l = claimable_listing(req, r->listing_id, reply)) == NULL) {
+        replay_after_refusal(req, reply);
+        goto out;
+    }
     fault_point("claims.create.after_get_listing");
     int64_t claim_id = 0;
     rc_status st = insert_reserving(req, r, l, &claim_id);
     if (st == RC_ALREADY_EXISTS) {
         rpc_reply_error(reply, RC_ALREADY_EXISTS,
                         "your department already has an open claim on this listing");
+        replay_after_refusal(req, reply);
         goto out;
     }
     if (st != RC_OK) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idem.h"
 #include "listings.h"
 
 /* The longest serial number the registry holds (its CHECK). */
@@ -29,6 +30,9 @@ static const db_stmt insert_listing = {
     "SELECT * FROM created",
     15,
 };
+
+/* A repeated CreateListing answers the listing it made (idem.h). */
+static const idem_table answers = IDEM_TABLE("listings");
 
 /* Listings are created by someone: the caller must be a signed-in user
  * with a department, which becomes the listing's. */
@@ -119,10 +123,16 @@ static void refuse_storage_media(const Rcycle__Listings__Hardware *hw, rpc_reply
     free(media);
 }
 
-static void insert_and_reply(const rpc_request *req,
-                             const Rcycle__Listings__CreateListingRequest *r,
-                             const Rcycle__Listings__Hardware *hw, rpc_reply *reply)
+typedef struct create_args {
+    const Rcycle__Listings__CreateListingRequest *r;
+    const Rcycle__Listings__Hardware *hw;
+} create_args;
+
+/* An idem_write_fn over a create_args. */
+static void insert_and_reply(const rpc_request *req, const void *arg, rpc_reply *reply)
 {
+    const Rcycle__Listings__CreateListingRequest *r = ((const create_args *)arg)->r;
+    const Rcycle__Listings__Hardware *hw = ((const create_args *)arg)->hw;
     /* Spec fields the request leaves out come from the registry. */
     char *registry_storage = r->storage ? NULL : join_items(hw->storage, hw->n_storage);
     const Rcycle__Caller *caller = req->caller;
@@ -173,7 +183,7 @@ static void create_from_registry(const rpc_request *req,
     else if (hw.msg.has_storage_media)
         refuse_storage_media(&hw.msg, reply);
     else
-        insert_and_reply(req, r, &hw.msg, reply);
+        idem_write(&answers, req, insert_and_reply, &(create_args){r, &hw.msg}, reply);
     hardware_entry_clear(&hw);
 }
 
@@ -184,6 +194,7 @@ void listings_create_listing(const rpc_request *req, rpc_reply *reply)
     /* A shallow copy to normalize: its strings are in's, trimmed in place,
      * while in keeps the pointers that free_unpacked must free. */
     Rcycle__Listings__CreateListingRequest r = *in;
-    if (caller_may_create(req->caller, reply) && create_request_ok(&r, reply))
+    if (caller_may_create(req->caller, reply) && create_request_ok(&r, reply) &&
+        idem_replay(&answers, req, reply) == 0)
         create_from_registry(req, &r, reply);
 }

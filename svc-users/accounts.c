@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idem.h"
 #include "log.h"
 #include "text.h"
 #include "users.h"
@@ -50,6 +51,9 @@ static int caller_is_admin(const rpc_request *req, const char *action, rpc_reply
     rpc_reply_error(reply, RC_PERMISSION_DENIED, "only an admin may %s", action);
     return 0;
 }
+
+/* A repeated CreateUser answers the account it made (idem.h). */
+static const idem_table answers = IDEM_TABLE("users");
 
 /* ---- GetUser ---- */
 
@@ -200,12 +204,39 @@ static int create_args_ok(const Rcycle__Users__CreateUserRequest *in, char roles
            password_ok(in->password, reply) && roles_ok(in, roles, reply);
 }
 
+/* The checked request and its password hash: an idem_write_fn's arg. */
+typedef struct new_account {
+    const Rcycle__Users__CreateUserRequest *in;
+    const char *roles;
+    const char *hash;
+} new_account;
+
+static void insert_account(const rpc_request *req, const void *arg, rpc_reply *reply)
+{
+    const new_account *a = arg;
+    PGresult *res;
+    const char *params[] = {a->in->email, a->in->name, a->in->department, a->roles, a->hash};
+    rc_status rc = db_exec(req->db, &create_user_stmt, params, req->request_id, &res);
+    if (rc == RC_ALREADY_EXISTS) {
+        rpc_reply_error(reply, RC_ALREADY_EXISTS, "a user with this email already exists");
+        return;
+    }
+    if (rc != RC_OK) {
+        rpc_reply_db_error(reply, rc);
+        return;
+    }
+
+    user_row user;
+    user_from_row(&user, res, 0);
+    rpc_reply_ok(reply, &user.msg.base);
+    PQclear(res);
+}
+
 static void create_user(const rpc_request *req, const Rcycle__Users__CreateUserRequest *in,
                         const char *roles, rpc_reply *reply)
 {
     const users_state *st = req->service;
     char hash[crypto_pwhash_STRBYTES];
-    PGresult *res;
 
     /* UNAVAILABLE rather than Login's RESOURCE_EXHAUSTED: the admin did
      * nothing too often, the service is busy with sign-ins. */
@@ -222,21 +253,7 @@ static void create_user(const rpc_request *req, const Rcycle__Users__CreateUserR
         rpc_reply_error(reply, rc, rc == RC_INTERNAL ? "internal error" : "no time left");
         return;
     }
-    const char *params[] = {in->email, in->name, in->department, roles, hash};
-    rc = db_exec(req->db, &create_user_stmt, params, req->request_id, &res);
-    if (rc == RC_ALREADY_EXISTS) {
-        rpc_reply_error(reply, RC_ALREADY_EXISTS, "a user with this email already exists");
-        return;
-    }
-    if (rc != RC_OK) {
-        rpc_reply_db_error(reply, rc);
-        return;
-    }
-
-    user_row user;
-    user_from_row(&user, res, 0);
-    rpc_reply_ok(reply, &user.msg.base);
-    PQclear(res);
+    idem_write(&answers, req, insert_account, &(new_account){in, roles, hash}, reply);
 }
 
 void users_create_user(const rpc_request *req, rpc_reply *reply)
@@ -246,6 +263,7 @@ void users_create_user(const rpc_request *req, rpc_reply *reply)
     if (!caller_is_admin(req, "create users", reply))
         return;
     Rcycle__Users__CreateUserRequest *in = (Rcycle__Users__CreateUserRequest *)req->input;
-    if (create_args_ok(in, roles, reply))
+    /* A repeat is answered before the costly hash. */
+    if (create_args_ok(in, roles, reply) && idem_replay(&answers, req, reply) == 0)
         create_user(req, in, roles, reply);
 }

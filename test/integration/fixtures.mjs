@@ -51,6 +51,8 @@ export const SERIALS = {
   expiry: ['SRV023-DELL-R6525', 'NET017-HPE-5710'],
   deadline: ['NET014-CISCO-N3K-C3172'],
   settler: ['NET013-CISCO-C9200L'],
+  idempotency: ['SRV018-DELL-R650', 'SRV019-DELL-R750', 'NET015-JUNIPER-QFX5100'],
+  resend: ['STR010-NETAPP-DS212C'],
 };
 
 // Registry devices that hold storage media, with the media the registry lists.
