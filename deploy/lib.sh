@@ -53,7 +53,15 @@ deploy_apt_install() {
   rm -f "$log"
 }
 
-# podman, buildah and the tools the image build needs.
+# podman, buildah and the tools the image build needs, named one by one:
+# apt installs without recommends here, and `podman kube play` needs two of
+# podman's recommends. catatonit is what podman builds its pause image from
+# (every pod has one); the CNI dnsname plugin lets the pods of a podman network
+# resolve each other as NAME.dns.podman (the Service proxies dial the
+# replicas so). deploy/podman/containers.conf fixes the network backend to
+# CNI, so that a machine with netavark but no aardvark-dns plays the same.
+DEPLOY_CONTAINER_PACKAGES=(podman buildah runc skopeo debootstrap uidmap ca-certificates debian-archive-keyring curl
+  catatonit containernetworking-plugins golang-github-containernetworking-plugin-dnsname iptables)
 deploy_container_tools() {
-  deploy_apt_install podman buildah runc skopeo debootstrap uidmap ca-certificates debian-archive-keyring curl
+  deploy_apt_install "${DEPLOY_CONTAINER_PACKAGES[@]}"
 }

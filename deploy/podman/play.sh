@@ -93,6 +93,12 @@ record_pod() { echo "$1" >>"$STATE/pods.txt"; }
 cmd_up() {
   local t0=$SECONDS
   command -v kubectl >/dev/null || die "kubectl is missing (it renders the overlays)"
+  # What kube play needs beyond podman itself (deploy/lib.sh installs them):
+  # without these it fails late, or db-init waits for a name that never resolves.
+  command -v catatonit >/dev/null || [[ -x /usr/libexec/podman/catatonit ]] ||
+    die "catatonit is missing: podman builds every pod's pause image from it"
+  [[ -x /usr/lib/cni/dnsname ]] ||
+    die "the CNI dnsname plugin is missing (golang-github-containernetworking-plugin-dnsname): the Service proxies resolve pods by name"
   for image in gateway svc-users svc-listings svc-claims migrate postgres svc-proxy; do
     podman image exists "$(image_ref "$image")" || die "image $(image_ref "$image") is missing: make images"
   done
@@ -219,7 +225,10 @@ cmd_spread() {
   # Connections are balanced when they are made: restart the callers (as
   # kubectl rollout restart would) so that their dialers connect anew.
   note "restarting the gateway and svc-claims (their dialers reconnect through the Services)"
-  podman restart -t 10 gateway-pod-0-gateway svc-claims-pod-0-svc-claims >/dev/null
+  # Stop, then start: kube play's pods stop their infra container with the
+  # last one, and podman restart does not bring it back (podman start does).
+  podman stop -t 10 gateway-pod-0-gateway svc-claims-pod-0-svc-claims >/dev/null
+  podman start gateway-pod-0-gateway svc-claims-pod-0-svc-claims >/dev/null
   wait_pods_ready gateway-pod-0 svc-claims-pod-0 || die "gateway or svc-claims not ready after the restart"
   "$DEPLOY_DIR/podman/stack-adapter.sh" status >/dev/null
   declare -A BEFORE=() AFTER=()
