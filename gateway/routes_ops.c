@@ -1,8 +1,14 @@
 /* routes_ops.c - /healthz and /readyz on the public port. The gateway is
- * ready when all three services answer their Health RPC. */
+ * ready when svc-users answers (every session goes there; this request
+ * came through the listener): 200 {"status": "ready" or "degraded",
+ * "services": {"users": "up", "listings": "down", ...}}. A dead svc-listings
+ * or svc-claims only degrades its own routes, so it does not make the
+ * gateway unready: taken out of the endpoints, it would take the login and
+ * the UI down with it. */
 #include <stdlib.h>
 
 #include "gateway.h"
+#include "readiness.h"
 #include "routes.h"
 
 void route_healthz(gw_exchange *ex)
@@ -12,21 +18,45 @@ void route_healthz(gw_exchange *ex)
 
 typedef struct readiness {
     int answered;
-    int healthy;
+    int up[GW_SERVICES];
 } readiness;
 
-static void on_health(gw_exchange *ex, rpc_reply *reply)
+static void on_health(gw_exchange *ex, int index, rpc_reply *reply)
 {
     readiness *r = ex->data;
     r->answered++;
-    if (reply->code == RC_OK)
-        r->healthy++;
-    if (r->answered < 3)
+    r->up[index] = reply->code == RC_OK;
+    gw_note_service_health(index, r->up[index]);
+    if (r->answered < GW_SERVICES)
         return;
-    if (r->healthy == 3)
-        gw_respond_json(ex, 200, json_pack("{s:s}", "status", "ready"));
-    else
-        gw_respond_error(ex, RC_UNAVAILABLE, "a service is not answering");
+    if (!r->up[GW_SESSION_SERVICE]) {
+        gw_respond_error(ex, RC_UNAVAILABLE, "svc-users is not answering");
+        return;
+    }
+    json_t *services = json_object();
+    int all = 1;
+    for (int i = 0; i < GW_SERVICES; i++) {
+        json_object_set_new(services, gw_service_names[i], json_string(r->up[i] ? "up" : "down"));
+        all = all && r->up[i];
+    }
+    gw_respond_json(
+        ex, 200,
+        json_pack("{s:s,s:o}", "status", all ? "ready" : "degraded", "services", services));
+}
+
+static void on_users(gw_exchange *ex, rpc_reply *reply)
+{
+    on_health(ex, 0, reply);
+}
+
+static void on_listings(gw_exchange *ex, rpc_reply *reply)
+{
+    on_health(ex, 1, reply);
+}
+
+static void on_claims(gw_exchange *ex, rpc_reply *reply)
+{
+    on_health(ex, 2, reply);
 }
 
 void route_readyz(gw_exchange *ex)
@@ -36,7 +66,7 @@ void route_readyz(gw_exchange *ex)
         abort();
     ex->data = r;
     ex->free_data = free;
-    gw_call(ex, ex->gw->users, "Health", NULL, on_health);
-    gw_call(ex, ex->gw->listings, "Health", NULL, on_health);
-    gw_call(ex, ex->gw->claims, "Health", NULL, on_health);
+    gw_call(ex, ex->gw->users, "Health", NULL, on_users);
+    gw_call(ex, ex->gw->listings, "Health", NULL, on_listings);
+    gw_call(ex, ex->gw->claims, "Health", NULL, on_claims);
 }
