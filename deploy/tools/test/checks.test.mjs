@@ -224,6 +224,25 @@ test('the Secret template holds placeholders only, and secret.sh fills it into a
   assert.notEqual(again.stringData.POSTGRES_PASSWORD, filled.stringData.POSTGRES_PASSWORD);
 });
 
+test('secret.sh run again on its file keeps every value (the volume keeps its passwords); --rotate makes new ones', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rcycle-secret-'));
+  try {
+    const file = path.join(dir, 'rcycle-db.yaml');
+    const run = (...args) => execFileSync(path.join(DEPLOY, 'secret.sh'), ['--out', file, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RCYCLE_SEED_PASSWORD: '' } });
+    execFileSync(path.join(DEPLOY, 'secret.sh'), ['--out', file], { env: { ...process.env, RCYCLE_SEED_PASSWORD: 'x"y\\z' }, stdio: 'ignore' });
+    const first = YAML.parse(readFileSync(file, 'utf8')).stringData;
+    run();
+    const again = YAML.parse(readFileSync(file, 'utf8')).stringData;
+    assert.deepEqual(again, first);
+    run('--rotate');
+    const rotated = YAML.parse(readFileSync(file, 'utf8')).stringData;
+    for (const k of ['POSTGRES_PASSWORD', 'USERS_DB_PASSWORD', 'LISTINGS_DB_PASSWORD', 'CLAIMS_DB_PASSWORD', 'ADMIN_DATABASE_URL']) assert.notEqual(rotated[k], first[k], k);
+    assert.equal(rotated.SEED_PASSWORD, 'x"y\\z');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the podman mapping keeps the stack and drops what podman cannot play', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'rcycle-podman-'));
   try {
