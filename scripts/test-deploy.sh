@@ -31,7 +31,7 @@ cd "$ROOT"
 . deploy/lib.sh
 OUT=$RCYCLE_DEPLOY_OUT
 RENDERED=$OUT/rendered
-OVERLAYS=(kind production production-external-db podman)
+OVERLAYS=(kind production production-external-db production-gateway-api podman)
 T0=$SECONDS
 
 # shellcheck source=scripts/steps.sh

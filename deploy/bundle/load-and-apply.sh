@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # load-and-apply.sh - installs this R-Cycle bundle into an air-gapped cluster.
 #
-#   ./load-and-apply.sh REGISTRY [--overlay production|production-external-db]
+#   ./load-and-apply.sh REGISTRY [--overlay production|production-external-db|production-gateway-api]
 #                       [--push-only] [--dest-tls-verify=false]
 #
 #   1. checks every file against SHA256SUMS
@@ -87,5 +87,5 @@ done
 # The Jobs of earlier releases are done with.
 kubectl -n r-cycle delete job -l app.kubernetes.io/name=db-init --field-selector "metadata.name!=$job" --ignore-not-found >/dev/null
 for d in svc-users svc-listings svc-claims gateway; do kubectl -n r-cycle rollout status "deployment/$d" --timeout=10m; done
-[[ $overlay == production ]] && kubectl -n r-cycle rollout status statefulset/postgres --timeout=10m
+[[ $overlay == production-external-db ]] || kubectl -n r-cycle rollout status statefulset/postgres --timeout=10m
 echo "R-Cycle $TAG is running; check: kubectl -n r-cycle get pods,ingress"

@@ -187,6 +187,16 @@ export function policyProblems(objects, { namespace = 'r-cycle', gatewayMaxBody 
     }
   }
   for (const ing of byKind('Ingress')) for (const p of ingressBodyProblems(ing, gatewayMaxBody)) push(ing, p.path, p.message);
+  // An HTTPRoute sends to a port of a Service of the overlay.
+  for (const route of byKind('HTTPRoute')) {
+    (route.spec?.rules ?? []).forEach((rule, i) =>
+      (rule.backendRefs ?? []).forEach((ref, j) => {
+        const svc = byKind('Service').find((s) => s.metadata.name === ref.name);
+        if (!svc || !svc.spec?.ports?.some((p) => p.port === ref.port))
+          push(route, `spec.rules[${i}].backendRefs[${j}]`, `no Service ${ref.name} with port ${ref.port}`);
+      }),
+    );
+  }
   const denyAll = byKind('NetworkPolicy').some(
     (np) => Object.keys(np.spec?.podSelector ?? {}).length === 0 && ['Ingress', 'Egress'].every((t) => np.spec?.policyTypes?.includes(t)) && !np.spec?.ingress && !np.spec?.egress,
   );

@@ -179,6 +179,21 @@ test('a Job not named after its version, or a service without its schema wait, i
   assert.equal(find(fresh(), 'Deployment', 'gateway').spec.template.spec.initContainers, undefined);
 });
 
+test('the Gateway API overlay: an HTTPRoute to the gateway instead of the Ingress, checked like the rest', async () => {
+  const text = execFileSync('kubectl', ['kustomize', path.join(DEPLOY, 'k8s', 'overlays', 'production-gateway-api')], { encoding: 'utf8' });
+  const objs = YAML.parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean);
+  assert.deepEqual(await problemsOf(objs), []);
+  assert.equal(objs.filter((o) => o.kind === 'Ingress').length, 0);
+  const route = find(objs, 'HTTPRoute', 'gateway');
+  assert.deepEqual(route.spec.rules[0].backendRefs, [{ name: 'gateway', port: 3000 }]);
+  assert.equal(find(objs, 'NetworkPolicy', 'gateway').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'], 'gateway-system');
+  route.spec.rules[0].backendRefs[0].port = 3001;
+  route.spec.rules[0].backendRefs[0].weigth = 1;
+  const lines = await problemsOf(objs);
+  assertReported(lines, 'HTTPRoute r-cycle/gateway', 'spec.rules[0].backendRefs[0]', 'no Service gateway with port 3001');
+  assertReported(lines, 'HTTPRoute r-cycle/gateway', 'spec.rules[0].backendRefs[0].weigth', 'unknown field');
+});
+
 test('PostgreSQL stops with SIGINT (fast shutdown), not the smart shutdown of SIGTERM', () => {
   const file = readFileSync(path.join(DEPLOY, 'images', 'Containerfile.postgres'), 'utf8');
   assert.match(file, /^STOPSIGNAL SIGINT$/m);
