@@ -15,12 +15,13 @@
 #   4. images   make images: every image, offline, from the debootstrapped base;
 #               make bundle: the air-gap bundle, its checksums and archives checked
 #   5. podman   the kind overlay played under podman (deploy/podman/play.sh):
-#               all ready, fsGroup applied to PostgreSQL's volume as the kubelet
-#               does and PostgreSQL restarted on it, the end-to-end API suite
-#               through the gateway's Service proxy (with a kill of svc-listings:
-#               only its routes fail, and its recovery), then a second
-#               replica of svc-users and svc-listings and the requests each got;
-#               everything it made is removed, also on failure
+#               all ready, the end-to-end API suite through the gateway's
+#               Service proxy (with a kill of svc-listings: only its routes
+#               fail, and its recovery), then a second
+#               replica of svc-users and svc-listings and the requests each got,
+#               last fsGroup applied to PostgreSQL's volume as the kubelet does
+#               and PostgreSQL restarted on it; everything it made is removed,
+#               also on failure
 # Prints one line per step with its time, ends with "N passed, N failed".
 #
 # Environment: RCYCLE_TEST_DEPLOY_SKIP_PODMAN=1 stops after step 3 (no images).

@@ -284,6 +284,16 @@ static int cmd_server(int argc, char **argv)
 
 static const char *wait_for(const char *url_env, long timeout);
 
+/* A leading "--timeout S" sets *timeout; returns the index after it. */
+static int leading_timeout(int argc, char **argv, long *timeout)
+{
+    if (argc >= 2 && strcmp(argv[0], "--timeout") == 0) {
+        *timeout = strtol(argv[1], NULL, 10);
+        return 2;
+    }
+    return 0;
+}
+
 static int cmd_wait(int argc, char **argv)
 {
     long timeout = 300;
@@ -312,11 +322,7 @@ static int cmd_wait(int argc, char **argv)
 static int cmd_psql(int argc, char **argv)
 {
     long timeout = 300;
-    int i = 0;
-    if (argc >= 2 && strcmp(argv[0], "--timeout") == 0) {
-        timeout = strtol(argv[1], NULL, 10);
-        i = 2;
-    }
+    int i = leading_timeout(argc, argv, &timeout);
     if (i + 1 != argc)
         die("psql: usage: rcycle-pg psql [--timeout S] FILE%s", NULL);
     const char *url = wait_for("DATABASE_URL", timeout);
@@ -372,11 +378,7 @@ static long applied_version(PGconn *conn, const char *schema)
 static int cmd_schema_wait(int argc, char **argv)
 {
     long timeout = 900;
-    int i = 0;
-    if (argc >= 2 && strcmp(argv[0], "--timeout") == 0) {
-        timeout = strtol(argv[1], NULL, 10);
-        i = 2;
-    }
+    int i = leading_timeout(argc, argv, &timeout);
     if (i >= argc)
         die("schema-wait: usage: rcycle-pg schema-wait [--timeout S] SCHEMA:VERSION...%s", NULL);
     const char *url = wait_for("DATABASE_URL", timeout);

@@ -8,15 +8,17 @@
 #   deploy/podman/play.sh e2e      the suite (node --test test/integration/)
 #   deploy/podman/play.sh spread   a second replica of svc-users and svc-listings,
 #                                  load through the gateway, requests per replica
+#   deploy/podman/play.sh fsgroup  fsGroup applied to PostgreSQL's volume as the
+#                                  kubelet does, PostgreSQL restarted: it must start
 #   deploy/podman/play.sh down     remove every pod, container, volume, secret
 #                                  and network this made
-#   deploy/podman/play.sh all      up, e2e, spread, then down (also on failure)
+#   deploy/podman/play.sh all      up, e2e, spread, fsgroup, then down (also on failure)
 #
 # The images must exist (make images). The gateway's Service (a proxy, as
 # every Service here) answers on http://127.0.0.1:3400 (admin 7600); every
 # port of the other Services on 127.0.0.1:7601... (see $STATE/plan.json).
-# After the stack is ready, the PostgreSQL volume gets what the kubelet does
-# for fsGroup, and PostgreSQL must start again on it. State, logs
+# At the end, the PostgreSQL volume gets what the kubelet does for fsGroup,
+# and PostgreSQL must start again on it. State, logs
 # and the suite's output go to build-deploy/podman. The suite's white-box
 # tests use two host-built tools (rpc-probe, rcycle-admin) from $BUILD_DIR
 # (default build/; make build, or scripts/test-deploy.sh builds them).
@@ -132,10 +134,12 @@ cmd_up() {
   local job jobs_pid
   job=$(plan_query "p => p.oneShot[0].name")
   note "podman kube play: $job (waits for PostgreSQL, migrates and seeds, sets the role passwords)"
-  podman kube play --network "$NETWORK" "$STATE/jobs.yaml" >"$STATE/play-jobs.log" 2>&1 &
+  # Bounded: a pod whose init container never finishes would hold kube play
+  # for as long as that container's own timeout (schema-wait: 30 min).
+  timeout "$READY_TIMEOUT" podman kube play --network "$NETWORK" "$STATE/jobs.yaml" >"$STATE/play-jobs.log" 2>&1 &
   jobs_pid=$!
   note "podman kube play (stack: $(grep -c '^kind:' "$STATE/stack.yaml") objects; the services wait for their schema)"
-  if ! podman kube play --network "$NETWORK" "$STATE/stack.yaml" >"$STATE/play.log" 2>&1; then
+  if ! timeout "$READY_TIMEOUT" podman kube play --network "$NETWORK" "$STATE/stack.yaml" >"$STATE/play.log" 2>&1; then
     grep -v '^[0-9a-f]\{64\}$' "$STATE/play.log" | tail -n 20 >&2
     kill "$jobs_pid" 2>/dev/null || true
     die "podman kube play failed (log: $STATE/play.log)"
@@ -160,7 +164,6 @@ cmd_up() {
   wait_gateway_service || die "the gateway's /readyz through its Service (127.0.0.1:3400) never answered 200"
   echo "$((SECONDS - t0))" >"$STATE/ready-seconds"
   note "all ready in $((SECONDS - t0)) s: gateway http://127.0.0.1:3400"
-  fsgroup_check
 }
 
 # Through the gateway's Service proxy on the host, as a client sees it.
@@ -177,8 +180,9 @@ wait_gateway_service() {
 # first one with it): group fsGroup on every file, group read-write, setgid
 # directories. podman does none of it; done here to PostgreSQL's volume,
 # then PostgreSQL restarted: it must come back (rcycle-pg sets the data
-# directory to 0700 again; PostgreSQL refuses a group-writable one).
-fsgroup_check() {
+# directory to 0700 again; PostgreSQL refuses a group-writable one). Last
+# of all: the services' pooled connections do not outlive the restart.
+cmd_fsgroup() {
   local gid claim dir
   gid=$(plan_query "p => p.fsGroups?.postgres")
   claim=$(plan_query "p => p.volumes.find(v => v.startsWith('data-postgres'))")
@@ -334,6 +338,7 @@ cmd_all() {
   cmd_up
   cmd_e2e || rc=1
   cmd_spread || rc=1
+  cmd_fsgroup || rc=1
   return $rc
 }
 
@@ -342,6 +347,7 @@ case ${1:-} in
   up) cmd_up ;;
   e2e) cmd_e2e ;;
   spread) cmd_spread ;;
+  fsgroup) cmd_fsgroup ;;
   down) cmd_down ;;
   all) cmd_all ;;
   *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
