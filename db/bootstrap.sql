@@ -37,3 +37,18 @@ CREATE TABLE IF NOT EXISTS public.schema_migrations (
   applied_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (schema_name, version)
 );
+
+-- Each service role may read which migrations are applied: the init
+-- container of its pods (rcycle-pg schema-wait) waits, with the service's
+-- own credentials, until the schema its release needs is in place.
+DO $$
+DECLARE
+  r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['users', 'listings', 'claims'] LOOP
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rcycle_' || r) THEN
+      EXECUTE format('GRANT SELECT ON public.schema_migrations TO %I', 'rcycle_' || r);
+    END IF;
+  END LOOP;
+END
+$$;

@@ -28,7 +28,7 @@ for image in "${SHIP_IMAGES[@]}"; do
   podman image exists "$ref" || deploy_die "$ref is missing: make images"
   podman save -q --format docker-archive -o "$dir/images/$image-$RCYCLE_IMAGE_TAG.tar" "$ref" >/dev/null
 done
-for o in production production-external-db; do
+for o in production production-external-db production-gateway-api; do
   kubectl kustomize "$DEPLOY_DIR/k8s/overlays/$o" >"$dir/manifests/$o.yaml"
 done
 cp -a "$DEPLOY_DIR/k8s" "$dir/k8s"

@@ -2,7 +2,7 @@
 # shellcheck disable=SC2034 # the values are read by render through ${!name}
 # secret.sh - makes the Secret rcycle-db from deploy/k8s/secret.template.yaml.
 #
-#   deploy/secret.sh [--external] [--out FILE]
+#   deploy/secret.sh [--external] [--out FILE] [--rotate]
 #
 # Default (in-cluster PostgreSQL): random passwords for the superuser and
 # the three service roles, URLs to the Service postgres:5432, database rcycle.
@@ -18,15 +18,26 @@
 #
 # Writes FILE (mode 600) or stdout; apply it with kubectl apply -f FILE
 # before the manifests. Never commit the output.
+#
+# Run again with --out on an existing FILE, it keeps every value FILE holds
+# (a database volume keeps the passwords it was given: a new random
+# superuser password would not match the cluster's, and the admin URL
+# would break): only what FILE lacks is made. --rotate makes new passwords
+# instead; then apply the Secret, restart PostgreSQL (rcycle-pg sets the
+# superuser password on every start), run db-init again (it sets the role
+# passwords) and restart the services (deploy/README.md, Rotating the
+# passwords).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TEMPLATE=$HERE/k8s/secret.template.yaml
 
 external=0
+rotate=0
 out=""
 while (($# > 0)); do
   case $1 in
     --external) external=1 ;;
+    --rotate) rotate=1 ;;
     --out) out=${2:?--out needs a file}; shift ;;
     -h | --help) sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "secret.sh: unknown argument $1" >&2; exit 2 ;;
@@ -36,6 +47,37 @@ done
 
 # 32 hex characters: safe in a URL and in SQL without quoting trouble.
 random_password() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
+
+# The value of KEY in an existing Secret file of this script (the body of
+# its double-quoted string, unescaped as render escaped it); fails if absent.
+existing_value() {
+  local line
+  line=$(grep -E "^  $1: \"" "$out" 2>/dev/null | head -n 1) || return 1
+  line=${line#*: \"}
+  line=${line%\"}
+  line=${line//\\\"/\"}
+  printf '%s' "${line//\\\\/\\}"
+}
+
+# Each password: the environment's, else the existing file's (unless
+# --rotate), else a new random one.
+if [[ -n $out && -f $out && $rotate == 0 ]]; then
+  echo "secret.sh: $out exists: keeping its values (--rotate makes new passwords)" >&2
+  for v in POSTGRES_PASSWORD USERS_DB_PASSWORD LISTINGS_DB_PASSWORD CLAIMS_DB_PASSWORD; do
+    [[ -n ${!v:-} ]] && continue
+    kept=$(existing_value "$v") && [[ -n $kept ]] && printf -v "$v" '%s' "$kept"
+  done
+  if ((external)); then
+    for v in ADMIN_DATABASE_URL USERS_DATABASE_URL LISTINGS_DATABASE_URL CLAIMS_DATABASE_URL; do
+      [[ -n ${!v:-} ]] && continue
+      kept=$(existing_value "$v") && [[ -n $kept ]] && printf -v "$v" '%s' "$kept"
+    done
+  fi
+fi
+# The seed password is no database password: kept through --rotate too.
+if [[ -n $out && -f $out && -z ${RCYCLE_SEED_PASSWORD:-} ]]; then
+  kept=$(existing_value SEED_PASSWORD) && RCYCLE_SEED_PASSWORD=$kept
+fi
 
 if ((external)); then
   for v in ADMIN_DATABASE_URL USERS_DATABASE_URL LISTINGS_DATABASE_URL CLAIMS_DATABASE_URL; do

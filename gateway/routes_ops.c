@@ -1,8 +1,14 @@
 /* routes_ops.c - /healthz and /readyz on the public port. The gateway is
- * ready when all three services answer their Health RPC. */
+ * ready when svc-users answers (every session goes there; this request
+ * came through the listener): 200 {"status": "ready" or "degraded",
+ * "services": {"users": "up", "listings": "down", ...}}. A dead svc-listings
+ * or svc-claims only degrades its own routes, so it does not make the
+ * gateway unready: taken out of the endpoints, it would take the login and
+ * the UI down with it. */
 #include <stdlib.h>
 
 #include "gateway.h"
+#include "readiness.h"
 #include "routes.h"
 
 void route_healthz(gw_exchange *ex)
@@ -12,32 +18,45 @@ void route_healthz(gw_exchange *ex)
 
 typedef struct readiness {
     int answered;
-    int healthy;
+    int up[GW_SERVICES];
 } readiness;
 
+/* arg points at the service's index in gw_service_names. */
 static void on_health(gw_exchange *ex, rpc_reply *reply, void *arg)
 {
-    (void)arg;
+    int index = *(const int *)arg;
     readiness *r = ex->data;
     r->answered++;
-    if (reply->code == RC_OK)
-        r->healthy++;
-    if (r->answered < 3)
+    r->up[index] = reply->code == RC_OK;
+    gw_note_service_health(index, r->up[index]);
+    if (r->answered < GW_SERVICES)
         return;
-    if (r->healthy == 3)
-        gw_respond_json(ex, 200, json_pack("{s:s}", "status", "ready"));
-    else
-        gw_respond_error(ex, RC_UNAVAILABLE, "a service is not answering");
+    if (!r->up[GW_SESSION_SERVICE]) {
+        gw_respond_error(ex, RC_UNAVAILABLE, "svc-users is not answering");
+        return;
+    }
+    json_t *services = json_object();
+    int all = 1;
+    for (int i = 0; i < GW_SERVICES; i++) {
+        json_object_set_new(services, gw_service_names[i], json_string(r->up[i] ? "up" : "down"));
+        all = all && r->up[i];
+    }
+    gw_respond_json(
+        ex, 200,
+        json_pack("{s:s,s:o}", "status", all ? "ready" : "degraded", "services", services));
 }
 
 void route_readyz(gw_exchange *ex)
 {
     readiness *r = calloc(1, sizeof *r);
-    if (r == NULL)
-        abort();
+    if (r == NULL) {
+        gw_respond_error(ex, RC_INTERNAL, "internal error");
+        return;
+    }
     ex->data = r;
     ex->free_data = free;
-    gw_call_then(ex, ex->gw->users, RPC_COMMON_HEALTH, NULL, on_health, NULL);
-    gw_call_then(ex, ex->gw->listings, RPC_COMMON_HEALTH, NULL, on_health, NULL);
-    gw_call_then(ex, ex->gw->claims, RPC_COMMON_HEALTH, NULL, on_health, NULL);
+    static const int index[GW_SERVICES] = {0, 1, 2};
+    rpc_client *clients[GW_SERVICES] = {ex->gw->users, ex->gw->listings, ex->gw->claims};
+    for (int i = 0; i < GW_SERVICES; i++)
+        gw_call_then(ex, clients[i], RPC_COMMON_HEALTH, NULL, on_health, (void *)&index[i]);
 }

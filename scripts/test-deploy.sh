@@ -6,16 +6,22 @@
 #   2. validate every object against the Kubernetes schemas (kubernetes-models),
 #               no unknown field, and the policy (limits, probes, non-root,
 #               read-only root, capabilities, tokens, tags, Service/NetworkPolicy/
-#               PDB/HPA per Deployment, default deny); the Secret from its template
+#               PDB/HPA per Deployment, default deny, fsGroupChangePolicy, ingress
+#               body size, preStop, HPA-owned replicas, CPU requests, versioned
+#               Jobs, schema waits); the Secret from its template; the pins of
+#               the kind path (deploy/tools/pins.mjs)
 #   3. broken   the checks fail, naming object and field, on broken manifests
 #               (deploy/tools/test)
 #   4. images   make images: every image, offline, from the debootstrapped base;
 #               make bundle: the air-gap bundle, its checksums and archives checked
 #   5. podman   the kind overlay played under podman (deploy/podman/play.sh):
-#               all ready, the end-to-end API suite against the gateway container
-#               (with a kill of svc-listings and its recovery), then a second
-#               replica of svc-users and svc-listings and the requests each got;
-#               everything it made is removed, also on failure
+#               all ready, the end-to-end API suite through the gateway's
+#               Service proxy (with a kill of svc-listings: only its routes
+#               fail, and its recovery), then a second
+#               replica of svc-users and svc-listings and the requests each got,
+#               last fsGroup applied to PostgreSQL's volume as the kubelet does
+#               and PostgreSQL restarted on it; everything it made is removed,
+#               also on failure
 # Prints one line per step with its time, ends with "N passed, N failed".
 #
 # Environment: RCYCLE_TEST_DEPLOY_SKIP_PODMAN=1 stops after step 3 (no images).
@@ -26,7 +32,7 @@ cd "$ROOT"
 . deploy/lib.sh
 OUT=$RCYCLE_DEPLOY_OUT
 RENDERED=$OUT/rendered
-OVERLAYS=(kind production production-external-db podman)
+OVERLAYS=(kind production production-external-db production-gateway-api podman)
 T0=$SECONDS
 
 # shellcheck source=scripts/steps.sh
@@ -60,6 +66,8 @@ do_validate() {
   local o files=()
   for o in "${OVERLAYS[@]}"; do files+=("$RENDERED/$o.yaml"); done
   node deploy/tools/check-manifests.mjs --policy "${files[@]}" || return 1
+  # What the kind path fetches: pinned by version and digest.
+  node deploy/tools/pins.mjs || return 1
   # The Secret as deploy/secret.sh makes it (schema only: it is not an overlay).
   deploy/secret.sh >"$RENDERED/secret.check.yaml"
   node deploy/tools/check-manifests.mjs "$RENDERED/secret.check.yaml"
@@ -88,13 +96,14 @@ do_bundle() {
   grep -q "image: registry.example.internal/rcycle/gateway:$RCYCLE_IMAGE_TAG" "$dir/manifests/production.yaml"
 }
 
-# The suite's white-box tests run two host-built tools (rpc-probe, rcycle-admin).
+# The suite's white-box tests run host-built programs: two tools (rpc-probe,
+# rcycle-admin) and a private svc-listings (admin-liveness.test.mjs).
 do_host_tools() {
   local build=${BUILD_DIR:-build}
-  [[ -x $build/test/tools/rpc-probe && -x $build/db/rcycle-admin ]] && return 0
+  [[ -x $build/test/tools/rpc-probe && -x $build/db/rcycle-admin && -x $build/svc-listings/svc-listings ]] && return 0
   scripts/deps.sh
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target rpc-probe rcycle-admin
+  cmake --build "$build" -j "$(nproc)" --target rpc-probe rcycle-admin svc-listings
 }
 
 do_podman() {
@@ -118,7 +127,7 @@ main() {
     skip "podman" "RCYCLE_TEST_DEPLOY_SKIP_PODMAN=1"
   elif step "make images (offline)" do_images; then
     step "make bundle: archives, manifests, checksums" do_bundle || true
-    if step "host tools of the suite (rpc-probe, rcycle-admin)" do_host_tools; then
+    if step "host programs of the suite (rpc-probe, rcycle-admin, svc-listings)" do_host_tools; then
       step "podman: play the kind overlay, end-to-end suite, load spreading" do_podman || true
     else
       skip "podman" "host tools did not build"

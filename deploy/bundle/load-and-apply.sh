@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # load-and-apply.sh - installs this R-Cycle bundle into an air-gapped cluster.
 #
-#   ./load-and-apply.sh REGISTRY [--overlay production|production-external-db]
+#   ./load-and-apply.sh REGISTRY [--overlay production|production-external-db|production-gateway-api]
 #                       [--push-only] [--dest-tls-verify=false]
 #
 #   1. checks every file against SHA256SUMS
@@ -11,7 +11,8 @@
 #      registry.example.internal
 #   4. unless --push-only: checks that the Secret r-cycle/rcycle-db exists
 #      (make it first: ./secret.sh --out rcycle-db.yaml; kubectl apply -f ...),
-#      applies the manifests, waits for the db-init Job and every rollout.
+#      applies the manifests, waits for this release's db-init Job (complete
+#      or failed) and every rollout, deletes the db-init Jobs of earlier releases.
 # Needs kubectl with access to the cluster, and skopeo, podman or docker.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -65,7 +66,26 @@ if ! kubectl -n r-cycle get secret rcycle-db >/dev/null 2>&1; then
   exit 1
 fi
 kubectl apply -f "manifests/$overlay.site.yaml"
-kubectl -n r-cycle wait --for=condition=complete job/db-init --timeout=15m
+# This release's db-init Job (named after the version: a Job's template
+# cannot change, so each release has its own). The new pods wait in their
+# schema-wait init containers until it has migrated; a failed Job stops here.
+job=db-init-${TAG//./-}
+deadline=$((SECONDS + 900))
+while :; do
+  state=$(kubectl -n r-cycle get job "$job" -o jsonpath='{range .status.conditions[?(@.status=="True")]}{.type} {end}')
+  case " $state" in
+    *" Complete "* | *" SuccessCriteriaMet "*) break ;;
+    *" Failed "* | *" FailureTarget "*)
+      kubectl -n r-cycle logs "job/$job" --all-containers --prefix --tail=40 >&2 || true
+      echo "the Job $job failed: fix the cause, kubectl -n r-cycle delete job $job, run this again" >&2
+      exit 1
+      ;;
+  esac
+  ((SECONDS < deadline)) || { echo "the Job $job neither completed nor failed in 15 minutes" >&2; exit 1; }
+  sleep 3
+done
+# The Jobs of earlier releases are done with.
+kubectl -n r-cycle delete job -l app.kubernetes.io/name=db-init --field-selector "metadata.name!=$job" --ignore-not-found >/dev/null
 for d in svc-users svc-listings svc-claims gateway; do kubectl -n r-cycle rollout status "deployment/$d" --timeout=10m; done
-[[ $overlay == production ]] && kubectl -n r-cycle rollout status statefulset/postgres --timeout=10m
+[[ $overlay == production-external-db ]] || kubectl -n r-cycle rollout status statefulset/postgres --timeout=10m
 echo "R-Cycle $TAG is running; check: kubectl -n r-cycle get pods,ingress"

@@ -2,19 +2,23 @@
 # play.sh - runs R-Cycle's kind overlay for real under podman (no Kubernetes
 # here): renders deploy/k8s/overlays/podman, maps what `podman kube play`
 # ignores (deploy/tools/kube-to-podman.mjs), plays it on its own network,
-# and runs the project's end-to-end API suite against the gateway container.
+# and runs the project's end-to-end API suite through the gateway's Service.
 #
 #   deploy/podman/play.sh up       render, play, wait until every pod is ready
 #   deploy/podman/play.sh e2e      the suite (node --test test/integration/)
 #   deploy/podman/play.sh spread   a second replica of svc-users and svc-listings,
 #                                  load through the gateway, requests per replica
+#   deploy/podman/play.sh fsgroup  fsGroup applied to PostgreSQL's volume as the
+#                                  kubelet does, PostgreSQL restarted: it must start
 #   deploy/podman/play.sh down     remove every pod, container, volume, secret
 #                                  and network this made
-#   deploy/podman/play.sh all      up, e2e, spread, then down (also on failure)
+#   deploy/podman/play.sh all      up, e2e, spread, fsgroup, then down (also on failure)
 #
-# The images must exist (make images). The gateway answers on
-# http://127.0.0.1:3400 (admin 7600); every port of the other Services,
-# through its proxy, on 127.0.0.1:7601... (see $STATE/plan.json). State, logs
+# The images must exist (make images). The gateway's Service (a proxy, as
+# every Service here) answers on http://127.0.0.1:3400 (admin 7600); every
+# port of the other Services on 127.0.0.1:7601... (see $STATE/plan.json).
+# At the end, the PostgreSQL volume gets what the kubelet does for fsGroup,
+# and PostgreSQL must start again on it. State, logs
 # and the suite's output go to build-deploy/podman. The suite's white-box
 # tests use two host-built tools (rpc-probe, rcycle-admin) from $BUILD_DIR
 # (default build/; make build, or scripts/test-deploy.sh builds them).
@@ -124,36 +128,77 @@ cmd_up() {
     $(plan_query "p => p.proxies.map(x => x.name)") $(plan_query "p => p.oneShot.map(x => x.name)"); do
     record_pod "$name"
   done
-  note "podman kube play (stack: $(grep -c '^kind:' "$STATE/stack.yaml") objects)"
-  if ! podman kube play --network "$NETWORK" "$STATE/stack.yaml" >"$STATE/play.log" 2>&1; then
+  # db-init first, in the background: kube play waits for a pod's init
+  # containers, db-init's wait for PostgreSQL (in the stack) and the
+  # services' schema-wait for db-init's migrations.
+  local job jobs_pid
+  job=$(plan_query "p => p.oneShot[0].name")
+  note "podman kube play: $job (waits for PostgreSQL, migrates and seeds, sets the role passwords)"
+  # Bounded: a pod whose init container never finishes would hold kube play
+  # for as long as that container's own timeout (schema-wait: 30 min).
+  timeout "$READY_TIMEOUT" podman kube play --network "$NETWORK" "$STATE/jobs.yaml" >"$STATE/play-jobs.log" 2>&1 &
+  jobs_pid=$!
+  note "podman kube play (stack: $(grep -c '^kind:' "$STATE/stack.yaml") objects; the services wait for their schema)"
+  if ! timeout "$READY_TIMEOUT" podman kube play --network "$NETWORK" "$STATE/stack.yaml" >"$STATE/play.log" 2>&1; then
     grep -v '^[0-9a-f]\{64\}$' "$STATE/play.log" | tail -n 20 >&2
+    kill "$jobs_pid" 2>/dev/null || true
     die "podman kube play failed (log: $STATE/play.log)"
   fi
-  note "db-init: wait for PostgreSQL, migrate and seed, set the role passwords"
-  if ! podman kube play --network "$NETWORK" "$STATE/jobs.yaml" >>"$STATE/play.log" 2>&1; then
-    for c in db-init-wait db-init-migrate db-init-passwords; do podman logs --tail 20 "$c" >&2 2>&1 || true; done
-    die "the db-init pod failed (log: $STATE/play.log)"
+  if ! wait "$jobs_pid"; then
+    for c in wait migrate passwords; do podman logs --tail 20 "$job-$c" >&2 2>&1 || true; done
+    die "the $job pod failed (log: $STATE/play-jobs.log)"
   fi
   local deadline=$((SECONDS + READY_TIMEOUT)) state
   while :; do
-    state=$(podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' db-init-passwords 2>/dev/null || echo missing)
+    state=$(podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$job-passwords" 2>/dev/null || echo missing)
     [[ $state == "exited 0" ]] && break
     if ((SECONDS >= deadline)); then
-      for c in db-init-wait db-init-migrate db-init-passwords; do podman logs --tail 20 "$c" >&2 2>&1 || true; done
-      die "db-init did not complete ($state)"
+      for c in wait migrate passwords; do podman logs --tail 20 "$job-$c" >&2 2>&1 || true; done
+      die "$job did not complete ($state)"
     fi
     sleep 0.5
   done
   local pods
   mapfile -t pods < <(plan_query "p => p.workloads.flatMap(w => Array.from({length: w.replicas}, (_, i) => w.name + '-pod-' + i))")
   wait_pods_ready "${pods[@]}" || die "the stack did not become ready within $READY_TIMEOUT s"
-  # Through the host port, as a client sees it.
-  while ! curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:3400/readyz; do
-    ((SECONDS < deadline)) || die "the gateway's /readyz on 127.0.0.1:3400 never answered 200"
-    sleep 0.5
-  done
+  wait_gateway_service || die "the gateway's /readyz through its Service (127.0.0.1:3400) never answered 200"
   echo "$((SECONDS - t0))" >"$STATE/ready-seconds"
   note "all ready in $((SECONDS - t0)) s: gateway http://127.0.0.1:3400"
+}
+
+# Through the gateway's Service proxy on the host, as a client sees it.
+wait_gateway_service() {
+  local deadline=$((SECONDS + 60))
+  until curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:3400/readyz; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+}
+
+# What the kubelet does to a volume with fsGroup on a mount that changes
+# ownership (every mount without fsGroupChangePolicy: OnRootMismatch, the
+# first one with it): group fsGroup on every file, group read-write, setgid
+# directories. podman does none of it; done here to PostgreSQL's volume,
+# then PostgreSQL restarted: it must come back (rcycle-pg sets the data
+# directory to 0700 again; PostgreSQL refuses a group-writable one). Last
+# of all: the services' pooled connections do not outlive the restart.
+cmd_fsgroup() {
+  local gid claim dir
+  gid=$(plan_query "p => p.fsGroups?.postgres")
+  claim=$(plan_query "p => p.volumes.find(v => v.startsWith('data-postgres'))")
+  [[ -n $gid && -n $claim ]] || die "no fsGroup or volume of postgres in the plan"
+  dir=$(podman volume inspect --format '{{.Mountpoint}}' "$claim") || die "no volume $claim"
+  note "fsGroup $gid applied to $claim as the kubelet does; PostgreSQL restarted"
+  podman stop -t 30 postgres-pod-0-postgres >/dev/null
+  chgrp -R "$gid" "$dir"
+  chmod -R g+rwX "$dir"
+  find "$dir" -type d -exec chmod g+s {} +
+  [[ $(stat -c %a "$dir/pgdata") == 2770 ]] || die "the fsGroup change did not make pgdata group-writable"
+  podman start postgres-pod-0-postgres >/dev/null
+  wait_pods_ready postgres-pod-0 || die "PostgreSQL did not start on a volume with fsGroup applied"
+  [[ $(stat -c %a "$dir/pgdata") == 2700 || $(stat -c %a "$dir/pgdata") == 700 ]] ||
+    die "rcycle-pg left pgdata at $(stat -c %a "$dir/pgdata"), not 0700"
+  wait_gateway_service || die "the gateway did not answer after PostgreSQL's restart"
 }
 
 # The environment of the suite: what lib.mjs reads.
@@ -190,7 +235,7 @@ cmd_e2e() {
   ((${#files[@]} > 0)) || die "no integration tests in test/integration"
   "$DEPLOY_DIR/podman/stack-adapter.sh" status >/dev/null # writes gateway.pid
   "$DEPLOY_ROOT/test/integration/install.sh"
-  note "end-to-end suite against the gateway container (${#files[@]} files)"
+  note "end-to-end suite through the gateway's Service proxy (${#files[@]} files)"
   env "${env_args[@]}" node --test --test-concurrency=1 --test-timeout=300000 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"
@@ -231,6 +276,7 @@ cmd_spread() {
   podman stop -t 10 gateway-pod-0-gateway svc-claims-pod-0-svc-claims >/dev/null
   podman start gateway-pod-0-gateway svc-claims-pod-0-svc-claims >/dev/null
   wait_pods_ready gateway-pod-0 svc-claims-pod-0 || die "gateway or svc-claims not ready after the restart"
+  wait_gateway_service || die "the gateway's Service did not take it back after the restart"
   "$DEPLOY_DIR/podman/stack-adapter.sh" status >/dev/null
   declare -A BEFORE=() AFTER=()
   for svc in svc-users svc-listings; do
@@ -293,6 +339,7 @@ cmd_all() {
   cmd_up
   cmd_e2e || rc=1
   cmd_spread || rc=1
+  cmd_fsgroup || rc=1
   return $rc
 }
 
@@ -301,6 +348,7 @@ case ${1:-} in
   up) cmd_up ;;
   e2e) cmd_e2e ;;
   spread) cmd_spread ;;
+  fsgroup) cmd_fsgroup ;;
   down) cmd_down ;;
   all) cmd_all ;;
   *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;

@@ -5,11 +5,13 @@
 //
 // Every object: the Kubernetes schema (types, required fields) and no
 // unknown field. With --policy, each FILE is one rendered overlay and must
-// also keep the rules of policy.mjs. Prints one line per problem, naming
+// also keep the rules of policy.mjs (with the gateway's body limit and the
+// newest migrations, read from the tree by limits.mjs). Prints one line per problem, naming
 // the file, the object and the field; exits 1 if there is any.
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 
+import { gatewayMaxBody, latestMigrations } from './limits.mjs';
 import { policyProblems } from './policy.mjs';
 import { objectName, validateObject } from './schema.mjs';
 
@@ -26,7 +28,7 @@ export async function checkText(text, { policy = false } = {}) {
     objects.push(obj);
     for (const p of await validateObject(obj)) problems.push({ object: objectName(obj), ...p });
   }
-  if (policy) problems.push(...policyProblems(objects));
+  if (policy) problems.push(...policyProblems(objects, { gatewayMaxBody: gatewayMaxBody(), migrations: latestMigrations() }));
   return { objects, problems };
 }
 

@@ -16,7 +16,12 @@
 //   NetworkPolicy, PDB, HPA, Ingress, ServiceAccount, Namespace, CronJob,
 //   headless Services    -> dropped (no meaning under podman)
 // Container ports are dropped (kube play publishes every one on the host,
-// which clashes between replicas) except those with a hostPort.
+// which clashes between replicas) except those with a hostPort. Every
+// Service port is published on the host's loopback by its proxy: at the
+// port its annotation r-cycle.podman/host-ports names (the gateway's 3400
+// and 7600), else at 7601 and up; so every request of the suite goes
+// through a Service proxy, as through kube-proxy. lifecycle and
+// fsGroupChangePolicy are dropped (podman 4.3 does not apply them).
 //
 //   node kube-to-podman.mjs --in RENDERED.yaml --secret SECRET.yaml --out DIR
 //        [--proxy-image IMAGE] [--host-port-base 7600] [--max-replicas 3]
@@ -45,7 +50,8 @@ if (!opt.in || !opt.out) {
   console.error('usage: kube-to-podman.mjs --in RENDERED.yaml [--secret SECRET.yaml] --out DIR [--replica NAME=INDEX]');
   process.exit(2);
 }
-const DNS_DOMAIN = 'dns.podman'; // netavark/aardvark's domain of a podman network
+const DNS_DOMAIN = 'dns.podman'; // the dnsname plugin's (and aardvark's) domain of a podman network
+const HOST_PORTS = 'r-cycle.podman/host-ports';
 const ADMIN_BASE = Number(opt['host-port-base']);
 const MAX_REPLICAS = Number(opt['max-replicas']);
 const objects = YAML.parseAllDocuments(readFileSync(opt.in, 'utf8')).map((d) => d.toJS()).filter(Boolean);
@@ -59,6 +65,9 @@ function podSpecForPodman(spec, { keepPorts = true } = {}) {
   const probes = {};
   for (const k of ['serviceAccountName', 'automountServiceAccountToken', 'enableServiceLinks', 'topologySpreadConstraints', 'terminationGracePeriodSeconds'])
     delete s[k];
+  // podman applies no fsGroup to a volume: play.sh does to the PostgreSQL
+  // volume what the kubelet does, and shows PostgreSQL still starts.
+  if (s.securityContext) delete s.securityContext.fsGroupChangePolicy;
   // podman's /dev/shm (64 MB) stands in for the memory emptyDir.
   const memVolumes = new Set((s.volumes ?? []).filter((v) => v.emptyDir?.medium === 'Memory').map((v) => v.name));
   if (s.volumes) s.volumes = s.volumes.filter((v) => !memVolumes.has(v.name));
@@ -68,12 +77,19 @@ function podSpecForPodman(spec, { keepPorts = true } = {}) {
       delete c.readinessProbe;
       delete c.livenessProbe;
       delete c.startupProbe;
+      // podman 4.3 has no sleep action; the proxies route by health checks.
+      delete c.lifecycle;
       if (c.volumeMounts) c.volumeMounts = c.volumeMounts.filter((m) => !memVolumes.has(m.name));
       const published = (c.ports ?? []).filter((p) => p.hostPort && keepPorts);
       if (published.length) c.ports = published;
       else delete c.ports;
     }
   }
+  // podman 4.3 gives init containers the pod's restart policy: under Always
+  // a finished schema-wait is restarted, and kube play fails to remove it.
+  // OnFailure still restarts a crashed process (podman never restarts what
+  // podman stop or kill ended, under either policy).
+  if ((s.initContainers ?? []).length && (s.restartPolicy ?? 'Always') === 'Always') s.restartPolicy = 'OnFailure';
   return [s, probes];
 }
 
@@ -88,7 +104,7 @@ if (opt.replica) {
   const dep = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
   if (!dep) throw new Error(`no Deployment ${name}`);
   const [spec] = podSpecForPodman(dep.spec.template.spec, { keepPorts: false });
-  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-pod-${index}`, labels: dep.spec.template.metadata.labels }, spec: { ...spec, restartPolicy: 'Always' } };
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-pod-${index}`, labels: dep.spec.template.metadata.labels }, spec: { restartPolicy: 'Always', ...spec } };
   // kube play reads ConfigMaps from the same file only: bring the ones it uses.
   const used = new Set();
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
@@ -108,7 +124,7 @@ if (opt.replica) {
 }
 
 const out = [];
-const plan = { workloads: [], proxies: [], secrets: [], oneShot: [], published: {} };
+const plan = { workloads: [], proxies: [], secrets: [], oneShot: [], published: {}, fsGroups: {} };
 const workloadsByLabels = []; // [{labels, name, containers, probes}]
 
 for (const obj of objects) {
@@ -146,6 +162,8 @@ for (const obj of objects) {
       }
       out.push(dep);
       const w = { name: o.metadata.name, replicas: dep.spec.replicas, labels: o.spec.template.metadata.labels, containers: [] };
+      const fsGroup = o.spec.template.spec.securityContext?.fsGroup;
+      if (fsGroup !== undefined) plan.fsGroups[o.metadata.name] = fsGroup;
       for (const c of o.spec.template.spec.containers) {
         const r = probes[c.name].readiness;
         let ready = null;
@@ -183,9 +201,15 @@ for (const svc of objects.filter((o) => o.kind === 'Service' && o.spec?.clusterI
   const w = workloadsByLabels.find((x) => Object.entries(sel).every(([k, v]) => x.labels[k] === v));
   if (!w) throw new Error(`Service ${name}: no workload matches its selector`);
   const c = w.containers[0];
-  // A workload that publishes its ports on the host (the gateway) is reached
-  // there; nothing in the stack dials its Service.
-  if (c.ports.some((p) => p.hostPort)) continue;
+  // Host ports a Service must have (the gateway's, where the suite sends
+  // every request): "NAME=PORT,..." in the annotation the podman overlay sets.
+  const fixed = Object.fromEntries(
+    (svc.metadata.annotations?.[HOST_PORTS] ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=').map((x) => x.trim()))
+      .map(([k, v]) => [k, Number(v)]),
+  );
   const lines = [
     `# haproxy standing in for the Service ${name} (kube-to-podman.mjs)`,
     'global',
@@ -222,7 +246,7 @@ for (const svc of objects.filter((o) => o.kind === 'Service' && o.spec?.clusterI
     for (let i = 0; i < MAX_REPLICAS; i++) lines.push(`  server r${i} ${w.name}-pod-${i}.${DNS_DOMAIN}:${target}${check}`);
     // Every Service port is published on the host's loopback too, for the
     // suite's white-box tests (admin ports, raw RPC sockets, the database).
-    const port = { name: sp.name, containerPort: sp.port, hostPort: ADMIN_BASE + 1 + hostOffset++, hostIP: '127.0.0.1' };
+    const port = { name: sp.name, containerPort: sp.port, hostPort: fixed[sp.name] ?? ADMIN_BASE + 1 + hostOffset++, hostIP: '127.0.0.1' };
     plan.published[`${w.name}/${sp.name ?? sp.port}`] = { host: '127.0.0.1', port: port.hostPort, via: name };
     proxyPorts.push(port);
   }
@@ -264,7 +288,10 @@ if (opt.secret) {
 // stack.yaml: ConfigMaps and volumes first, then the workloads and proxies;
 // jobs.yaml: the Jobs (as Pods) with the ConfigMaps they mount, played after.
 const oneShot = new Set(plan.oneShot.map((j) => j.name));
-const order = (o) => (o.kind === 'ConfigMap' || o.kind === 'PersistentVolumeClaim' ? 0 : 1);
+// kube play waits for a pod's init containers: the pods that wait for
+// something (the services' schema-wait, for db-init) come after those they wait for.
+const hasInit = (o) => ((o.kind === 'Deployment' ? o.spec.template.spec : o.spec)?.initContainers ?? []).length > 0;
+const order = (o) => (o.kind === 'ConfigMap' || o.kind === 'PersistentVolumeClaim' ? 0 : hasInit(o) ? 2 : 1);
 const stack = out.filter((o) => !(o.kind === 'Pod' && oneShot.has(o.metadata.name))).sort((a, b) => order(a) - order(b));
 const jobs = out.filter((o) => o.kind === 'Pod' && oneShot.has(o.metadata.name));
 const mounted = new Set(jobs.flatMap((j) => (j.spec.volumes ?? []).map((v) => v.configMap?.name).filter(Boolean)));

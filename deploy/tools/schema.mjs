@@ -72,7 +72,7 @@ function shapeOf(file) {
     if (!target) continue;
     for (const name of m[1].split(',').map((s) => s.trim())) imports.set(name, target);
   }
-  const start = /export interface \w+(?: extends [\w, ]+)? \{/.exec(src);
+  const start = /export interface \w+(?: extends ([\w, ]+))? \{/.exec(src);
   if (!start) {
     shapes.set(file, null);
     return null;
@@ -86,7 +86,12 @@ function shapeOf(file) {
     else if (src[i] === '}') depth--;
   }
   const body = src.slice(bodyStart, i - 1);
+  // The fields of the interfaces it extends (the Gateway API's specs do).
   const props = new Map();
+  for (const parent of (start[1] ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    const inherited = imports.has(parent) ? shapeOf(imports.get(parent)) : null;
+    for (const [k, v] of inherited?.props ?? []) props.set(k, v);
+  }
   const propRe = /"([^"]+)"\??:\s*/g;
   let pm;
   while ((pm = propRe.exec(body))) {
@@ -122,7 +127,9 @@ function unknownFields(value, type, at, out) {
 
 // ---- the models ---------------------------------------------------------------
 
+// The Gateway API (HTTPRoute) has its models in a package of its own.
 function modelModule(apiVersion) {
+  if (apiVersion.startsWith('gateway.networking.k8s.io/')) return `@kubernetes-models/gateway-api/${apiVersion}`;
   return apiVersion.includes('/') ? `kubernetes-models/${apiVersion}` : `kubernetes-models/v1`;
 }
 
@@ -163,7 +170,7 @@ export async function validateObject(obj) {
       problems.push({ path: p, message });
     }
   }
-  const file = resolveSpecifier(path.join(MODELS_DIR, modelModule(obj.apiVersion).replace('kubernetes-models/', ''), 'x'), `./${obj.kind}.js`);
+  const file = resolveSpecifier(path.join(NODE_MODULES, modelModule(obj.apiVersion), 'x'), `./${obj.kind}.js`);
   if (file) {
     const shape = shapeOf(file);
     if (shape) {

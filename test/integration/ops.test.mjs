@@ -94,8 +94,10 @@ describe('the gateway public port', () => {
     expectStatus(await api('GET', '/healthz'), 200);
   });
 
-  test('GET /readyz: 200 while every service answers', async () => {
-    expectStatus(await api('GET', '/readyz'), 200);
+  test('GET /readyz: 200 while every service answers, each named up', async () => {
+    const res = await api('GET', '/readyz');
+    expectStatus(res, 200);
+    assert.deepEqual(res.json, { status: 'ready', services: { users: 'up', listings: 'up', claims: 'up' } });
   });
 
   test('/healthz and /readyz need no credentials and answer with an X-Request-Id', async () => {
@@ -123,6 +125,9 @@ for (const name of ['gateway', 'svc-users', 'svc-listings', 'svc-claims']) {
     test('GET /readyz: 200', async () => {
       const res = await api('GET', '/readyz', { base: ADMIN_URLS[name] });
       expectStatus(res, 200);
+      assert.match(res.text, /^ready\n/);
+      // The gateway says what it checked: its listener and each service.
+      if (name === 'gateway') for (const what of ['listener', 'users', 'listings', 'claims']) assert.match(res.text, new RegExp(`^${what}: up$`, 'm'));
     });
 
     test('GET /metrics: valid Prometheus text with the R-Cycle metrics', async () => {

@@ -12,11 +12,15 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 
 import { checkText, formatProblem } from '../check-manifests.mjs';
+import { gatewayMaxBody, latestMigrations } from '../limits.mjs';
+import { sizeBytes } from '../policy.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEPLOY = path.resolve(HERE, '..', '..');
 const CLI = path.join(DEPLOY, 'tools', 'check-manifests.mjs');
 
+// The db-init Job of this release (its name carries the version).
+const DB_INIT = 'db-init-0-1-0';
 const rendered = execFileSync('kubectl', ['kustomize', path.join(DEPLOY, 'k8s', 'overlays', 'kind')], { encoding: 'utf8' });
 const fresh = () => YAML.parseAllDocuments(rendered).map((d) => d.toJS()).filter(Boolean);
 const find = (objs, kind, name) => objs.find((o) => o.kind === kind && o.metadata.name === name);
@@ -83,7 +87,7 @@ test('limits, non-root, read-only root, capabilities, image tags and tokens are 
   find(objs, 'Deployment', 'svc-users').spec.template.spec.securityContext.runAsNonRoot = false;
   c.securityContext.capabilities = { drop: ['NET_RAW'] };
   find(objs, 'Deployment', 'gateway').spec.template.spec.containers[0].image = 'localhost/rcycle/gateway:latest';
-  find(objs, 'Job', 'db-init').spec.template.spec.initContainers[1].image = 'localhost/rcycle/migrate';
+  find(objs, 'Job', DB_INIT).spec.template.spec.initContainers[1].image = 'localhost/rcycle/migrate';
   find(objs, 'Deployment', 'svc-claims').spec.template.spec.automountServiceAccountToken = true;
   const lines = await problemsOf(objs);
   const at = 'spec.template.spec.containers[0]';
@@ -93,7 +97,7 @@ test('limits, non-root, read-only root, capabilities, image tags and tokens are 
   assertReported(lines, 'Deployment r-cycle/svc-users', `${at}.securityContext.runAsNonRoot`);
   assertReported(lines, 'Deployment r-cycle/svc-users', `${at}.securityContext.capabilities.drop`, 'ALL');
   assertReported(lines, 'Deployment r-cycle/gateway', `${at}.image`, 'latest');
-  assertReported(lines, 'Job r-cycle/db-init', 'spec.template.spec.initContainers[1].image', 'tag');
+  assertReported(lines, `Job r-cycle/${DB_INIT}`, 'spec.template.spec.initContainers[1].image', 'tag');
   assertReported(lines, 'Deployment r-cycle/svc-claims', 'spec.template.spec.automountServiceAccountToken', 'false');
 });
 
@@ -106,6 +110,90 @@ test('a Deployment without its Service, NetworkPolicy, PDB or HPA is reported', 
     assert.ok(lines.some((l) => l.includes('Deployment r-cycle/svc-listings') && l.includes(what)), `${what}: ${lines.join('\n')}`);
   const noDeny = fresh().filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata.name === 'default-deny-all'));
   assert.ok((await problemsOf(noDeny)).some((l) => l.includes('default deny')));
+});
+
+test('fsGroup without fsGroupChangePolicy OnRootMismatch is reported (PostgreSQL refuses a group-writable data directory)', async () => {
+  const objs = fresh();
+  delete find(objs, 'StatefulSet', 'postgres').spec.template.spec.securityContext.fsGroupChangePolicy;
+  assertReported(await problemsOf(objs), 'StatefulSet r-cycle/postgres', 'spec.template.spec.securityContext.fsGroupChangePolicy', 'OnRootMismatch');
+  const always = fresh();
+  find(always, 'StatefulSet', 'postgres').spec.template.spec.securityContext.fsGroupChangePolicy = 'Always';
+  assertReported(await problemsOf(always), 'StatefulSet r-cycle/postgres', 'spec.template.spec.securityContext.fsGroupChangePolicy', 'OnRootMismatch');
+  // No fsGroup at all is fine too.
+  const none = fresh();
+  const sec = find(none, 'StatefulSet', 'postgres').spec.template.spec.securityContext;
+  delete sec.fsGroup;
+  delete sec.fsGroupChangePolicy;
+  assert.deepEqual(await problemsOf(none), []);
+});
+
+test("an ingress body limit below the gateway's largest one is reported (nginx would answer the 413)", async () => {
+  assert.equal(gatewayMaxBody(), 1024 * 1024, 'the gateway takes bodies up to 1 MiB (the largest max_body of gateway/routes.c)');
+  assert.equal(sizeBytes('8m'), 8 * 1024 * 1024);
+  assert.equal(sizeBytes('512k'), 512 * 1024);
+  const key = 'nginx.ingress.kubernetes.io/proxy-body-size';
+  for (const bad of ['512k', '1000k', '1048575']) {
+    const objs = fresh();
+    find(objs, 'Ingress', 'gateway').metadata.annotations[key] = bad;
+    assertReported(await problemsOf(objs), 'Ingress r-cycle/gateway', `metadata.annotations.${key}`, 'below');
+  }
+  for (const ok of ['1m', '8m', '16m', '0']) {
+    const objs = fresh();
+    find(objs, 'Ingress', 'gateway').metadata.annotations[key] = ok;
+    assert.deepEqual(await problemsOf(objs), [], ok);
+  }
+});
+
+test('a Deployment without preStop, with replicas under an HPA, or with a tiny CPU request is reported', async () => {
+  const objs = fresh();
+  delete find(objs, 'Deployment', 'gateway').spec.template.spec.containers[0].lifecycle;
+  find(objs, 'Deployment', 'svc-users').spec.replicas = 2;
+  find(objs, 'Deployment', 'svc-claims').spec.template.spec.containers[0].resources.requests.cpu = '50m';
+  const lines = await problemsOf(objs);
+  assertReported(lines, 'Deployment r-cycle/gateway', 'spec.template.spec.containers[0].lifecycle.preStop', 'drain');
+  assertReported(lines, 'Deployment r-cycle/svc-users', 'spec.replicas', 'HorizontalPodAutoscaler svc-users owns it');
+  assertReported(lines, 'Deployment r-cycle/svc-claims', 'spec.template.spec.containers[0].resources.requests.cpu', 'below 100m');
+});
+
+test('a Job not named after its version, or a service without its schema wait, is reported', async () => {
+  const objs = fresh();
+  find(objs, 'Job', DB_INIT).metadata.name = 'db-init';
+  assertReported(await problemsOf(objs), 'Job r-cycle/db-init', 'metadata.name', '-0-1-0');
+  const old = fresh();
+  find(old, 'Job', DB_INIT).metadata.name = 'db-init-0-0-9';
+  assertReported(await problemsOf(old), 'Job r-cycle/db-init-0-0-9', 'metadata.name', 'immutable');
+
+  const latest = latestMigrations();
+  assert.ok(latest.users >= 1 && latest.listings >= 1 && latest.claims >= 1, JSON.stringify(latest));
+  const none = fresh();
+  delete find(none, 'Deployment', 'svc-listings').spec.template.spec.initContainers;
+  assertReported(await problemsOf(none), 'Deployment r-cycle/svc-listings', 'spec.template.spec.initContainers', 'schema-wait');
+  const stale = fresh();
+  const cmd = find(stale, 'Deployment', 'svc-claims').spec.template.spec.initContainers[0].command;
+  cmd[cmd.length - 1] = `claims:${latest.claims - 1}`;
+  assertReported(await problemsOf(stale), 'Deployment r-cycle/svc-claims', 'spec.template.spec.initContainers[0].command', `claims:${latest.claims}`);
+  // The gateway reads no database: it needs no wait.
+  assert.equal(find(fresh(), 'Deployment', 'gateway').spec.template.spec.initContainers, undefined);
+});
+
+test('the Gateway API overlay: an HTTPRoute to the gateway instead of the Ingress, checked like the rest', async () => {
+  const text = execFileSync('kubectl', ['kustomize', path.join(DEPLOY, 'k8s', 'overlays', 'production-gateway-api')], { encoding: 'utf8' });
+  const objs = YAML.parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean);
+  assert.deepEqual(await problemsOf(objs), []);
+  assert.equal(objs.filter((o) => o.kind === 'Ingress').length, 0);
+  const route = find(objs, 'HTTPRoute', 'gateway');
+  assert.deepEqual(route.spec.rules[0].backendRefs, [{ name: 'gateway', port: 3000 }]);
+  assert.equal(find(objs, 'NetworkPolicy', 'gateway').spec.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'], 'gateway-system');
+  route.spec.rules[0].backendRefs[0].port = 3001;
+  route.spec.rules[0].backendRefs[0].weigth = 1;
+  const lines = await problemsOf(objs);
+  assertReported(lines, 'HTTPRoute r-cycle/gateway', 'spec.rules[0].backendRefs[0]', 'no Service gateway with port 3001');
+  assertReported(lines, 'HTTPRoute r-cycle/gateway', 'spec.rules[0].backendRefs[0].weigth', 'unknown field');
+});
+
+test('PostgreSQL stops with SIGINT (fast shutdown), not the smart shutdown of SIGTERM', () => {
+  const file = readFileSync(path.join(DEPLOY, 'images', 'Containerfile.postgres'), 'utf8');
+  assert.match(file, /^STOPSIGNAL SIGINT$/m);
 });
 
 test('the command line fails on a broken file and names the object and the field', () => {
@@ -148,6 +236,25 @@ test('the Secret template holds placeholders only, and secret.sh fills it into a
   assert.notEqual(again.stringData.POSTGRES_PASSWORD, filled.stringData.POSTGRES_PASSWORD);
 });
 
+test('secret.sh run again on its file keeps every value (the volume keeps its passwords); --rotate makes new ones', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rcycle-secret-'));
+  try {
+    const file = path.join(dir, 'rcycle-db.yaml');
+    const run = (...args) => execFileSync(path.join(DEPLOY, 'secret.sh'), ['--out', file, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RCYCLE_SEED_PASSWORD: '' } });
+    execFileSync(path.join(DEPLOY, 'secret.sh'), ['--out', file], { env: { ...process.env, RCYCLE_SEED_PASSWORD: 'x"y\\z' }, stdio: 'ignore' });
+    const first = YAML.parse(readFileSync(file, 'utf8')).stringData;
+    run();
+    const again = YAML.parse(readFileSync(file, 'utf8')).stringData;
+    assert.deepEqual(again, first);
+    run('--rotate');
+    const rotated = YAML.parse(readFileSync(file, 'utf8')).stringData;
+    for (const k of ['POSTGRES_PASSWORD', 'USERS_DB_PASSWORD', 'LISTINGS_DB_PASSWORD', 'CLAIMS_DB_PASSWORD', 'ADMIN_DATABASE_URL']) assert.notEqual(rotated[k], first[k], k);
+    assert.equal(rotated.SEED_PASSWORD, 'x"y\\z');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the podman mapping keeps the stack and drops what podman cannot play', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'rcycle-podman-'));
   try {
@@ -165,7 +272,7 @@ test('the podman mapping keeps the stack and drops what podman cannot play', () 
     assert.match(cfg, /option httpchk GET \/readyz/);
     assert.match(cfg, /server r1 svc-listings-pod-1\.dns\.podman:7102 port 7202/);
     const jobs = YAML.parseAllDocuments(readFileSync(path.join(dir, 'jobs.yaml'), 'utf8')).map((d) => d.toJS());
-    const dbInit = find(jobs, 'Pod', 'db-init');
+    const dbInit = find(jobs, 'Pod', DB_INIT);
     assert.deepEqual(dbInit.spec.initContainers.map((c) => c.name), ['wait', 'migrate']);
     assert.ok(dbInit.spec.initContainers[1].args.includes('--seed'), 'kind seeds');
   } finally {
