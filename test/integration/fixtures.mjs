@@ -21,6 +21,7 @@ import {
   session,
   sessionCookieOf,
   sleep,
+  stackSh,
   uniqueSuffix,
   utcDatePlus,
 } from './lib.mjs';
@@ -338,4 +339,17 @@ export async function inTurn(...fns) {
   const out = [];
   for (const fn of fns) out.push(await fn());
   return out;
+}
+
+// Restarts one process of the stack with env's variables set (undefined
+// unsets one), e.g. {RCYCLE_FAULT: 'claims.create.after_insert'}. Retried:
+// stack.sh's readiness wait can race the exec (see zz-resilience.test.mjs).
+export async function restartWith(name, env) {
+  let r;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    r = await stackSh(['restart-one', name], 90000, env);
+    if (r.code === 0) return;
+    await sleep(500);
+  }
+  assert.fail(`stack.sh restart-one ${name}: ${r.stderr}`);
 }

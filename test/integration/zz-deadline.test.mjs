@@ -8,22 +8,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { BOB, JANE, api, describe as describeRes, session, sleep, stackSh } from './lib.mjs';
-import { SERIALS, claimsOf, createListing, getListing, retireSerial, waitFor } from './fixtures.mjs';
+import { BOB, JANE, api, describe as describeRes, session, sleep } from './lib.mjs';
+import { SERIALS, claimsOf, createListing, getListing, retireSerial, waitFor, restartWith } from './fixtures.mjs';
 
 const [SERIAL] = SERIALS.deadline;
 const GATEWAY_DEADLINE_MS = 5000;
 const PAUSE_MS = GATEWAY_DEADLINE_MS + 1500;
-
-async function restartClaims(env) {
-  let r;
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    r = await stackSh(['restart-one', 'svc-claims'], 90000, env);
-    if (r.code === 0) return;
-    await sleep(500);
-  }
-  assert.fail(`stack.sh restart-one svc-claims: ${r.stderr}`);
-}
 
 let jane, bob;
 before(async () => {
@@ -32,13 +22,13 @@ before(async () => {
 });
 
 after(async () => {
-  await restartClaims({ RCYCLE_FAULT: undefined, RCYCLE_FAULT_PAUSE_MS: undefined });
+  await restartWith('svc-claims', { RCYCLE_FAULT: undefined, RCYCLE_FAULT_PAUSE_MS: undefined });
   await retireSerial(SERIAL).catch(() => {});
 });
 
 test('a claim held past the gateway deadline sends no reservation; the settler makes it', async () => {
   const listing = await createListing(jane, SERIAL);
-  await restartClaims({ RCYCLE_FAULT: 'claims.create.after_get_listing', RCYCLE_FAULT_PAUSE_MS: PAUSE_MS });
+  await restartWith('svc-claims', { RCYCLE_FAULT: 'claims.create.after_get_listing', RCYCLE_FAULT_PAUSE_MS: PAUSE_MS });
 
   const started = Date.now();
   const res = await api('POST', '/api/claims', {

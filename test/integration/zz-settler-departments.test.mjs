@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { api, describe as describeRes, login, sleep, stackSh } from './lib.mjs';
-import { SERIALS, admin, claimsOf, createListing, getListing, retireSerial, waitFor } from './fixtures.mjs';
+import { api, describe as describeRes, login } from './lib.mjs';
+import { SERIALS, admin, claimsOf, createListing, getListing, retireSerial, waitFor, restartWith } from './fixtures.mjs';
 
 const [SERIAL] = SERIALS.settler;
 const PASSWORD = 'settler-departments-1';
@@ -17,16 +17,6 @@ const PASSWORD = 'settler-departments-1';
 // is the same and one character longer.
 const OWNER_DEPT = `${'é'.repeat(127)}a`;
 const CLAIMER_DEPT = `${OWNER_DEPT}b`;
-
-async function restartClaims(env) {
-  let r;
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    r = await stackSh(['restart-one', 'svc-claims'], 90000, env);
-    if (r.code === 0) return;
-    await sleep(500);
-  }
-  assert.fail(`stack.sh restart-one svc-claims: ${r.stderr}`);
-}
 
 async function userOf(email, department) {
   const a = await admin();
@@ -46,20 +36,20 @@ before(async () => {
 });
 
 after(async () => {
-  await restartClaims({ RCYCLE_FAULT: undefined });
+  await restartWith('svc-claims', { RCYCLE_FAULT: undefined });
   await retireSerial(SERIAL).catch(() => {});
 });
 
 test('an interrupted claim of a department named like the owner\'s, and longer, is completed', async () => {
   assert.equal(Buffer.byteLength(OWNER_DEPT), 255);
   const listing = await createListing(owner, SERIAL);
-  await restartClaims({ RCYCLE_FAULT: 'claims.create.after_insert' });
+  await restartWith('svc-claims', { RCYCLE_FAULT: 'claims.create.after_insert' });
   const res = await api('POST', '/api/claims', {
     token: claimer.token,
     body: { listingId: listing.id, justification: 'settler departments test' },
   });
   assert.ok([503, 504].includes(res.status), describeRes(res));
-  await restartClaims({ RCYCLE_FAULT: undefined });
+  await restartWith('svc-claims', { RCYCLE_FAULT: undefined });
 
   let claims = [];
   const settled = await waitFor(async () => {
