@@ -5,10 +5,9 @@
 // answers Health afterwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { pidOf, setting, stackSh } from './lib.mjs';
+import { setting } from './lib.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const buildDir = path.resolve(ROOT, setting('BUILD_DIR', 'build'));
@@ -38,21 +37,3 @@ for (const [name, addr, method] of services) {
   });
 }
 
-// Decoding is bounded too (common/pb_budget.c): eight envelopes at once, each
-// a caller with a million empty roles (2 MB that a naive decode turns into
-// some 65 MB), leave svc-users' peak memory far below what eight naive
-// decodes would take. svc-users is restarted first so that its peak (VmHWM)
-// counts only this test, not the password hashes of earlier ones.
-test('eight million-role envelopes at once cost svc-users little memory', async () => {
-  const restarted = await stackSh(['restart-one', 'svc-users'], 90000);
-  assert.equal(restarted.code, 0, restarted.stderr);
-  const [, addr] = services[0];
-  const runs = Array.from({ length: 8 }, () => new Promise((resolve, reject) => {
-    execFile(probe, [addr, 'Login', 'many-roles'], { encoding: 'utf8', timeout: 30000 },
-      (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
-  }));
-  for (const line of await Promise.all(runs)) assert.equal(line, 'many-roles INVALID_ARGUMENT');
-  const status = readFileSync(`/proc/${pidOf('svc-users')}/status`, 'utf8');
-  const peakKb = Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]);
-  assert.ok(peakKb < 200 * 1024, `svc-users peaked at ${Math.round(peakKb / 1024)} MB`);
-});
