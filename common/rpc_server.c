@@ -17,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pb_budget.h"
+#include "pb_reflect.h"
 #include "rpc_server.h"
 
 /* Larger requests are refused by nng before they are read into memory. The
@@ -99,19 +100,18 @@ static int repeated_within(const ProtobufCMessage *msg, size_t max, int depth)
         return 0;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
-        const char *at = (const char *)msg + f->offset;
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)((const char *)msg + f->quantifier_offset);
+            size_t n = pb_count(msg, f);
             if (n > max)
                 return 0;
             if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-                ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)at;
+                ProtobufCMessage *const *items = pb_messages(msg, f);
                 for (size_t k = 0; k < n; k++)
                     if (!repeated_within(items[k], max, depth + 1))
                         return 0;
             }
         } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-            const ProtobufCMessage *sub = *(ProtobufCMessage *const *)at;
+            const ProtobufCMessage *sub = pb_message(msg, f);
             if (sub != NULL && !repeated_within(sub, max, depth + 1))
                 return 0;
         }
@@ -193,12 +193,7 @@ static void dispatch(rpc_server *s, const ProtobufCMethodDescriptor *method, rpc
 void rpc_reply_rows(rpc_reply *reply, ProtobufCMessage *msg, const PGresult *res, size_t item_size,
                     db_row_fill fill)
 {
-    const ProtobufCMessageDescriptor *d = msg->descriptor;
-    const ProtobufCFieldDescriptor *field = NULL;
-    for (unsigned i = 0; i < d->n_fields && field == NULL; i++)
-        if (d->fields[i].label == PROTOBUF_C_LABEL_REPEATED &&
-            d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE)
-            field = &d->fields[i];
+    const ProtobufCFieldDescriptor *field = pb_list_field(msg->descriptor);
     /* A reply type without a list is a programmer error, not bad input. */
     if (field == NULL)
         abort();
@@ -207,12 +202,9 @@ void rpc_reply_rows(rpc_reply *reply, ProtobufCMessage *msg, const PGresult *res
         rpc_reply_db_error(reply, RC_INTERNAL);
         return;
     }
-    /* protobuf-c's own generic code reaches a repeated field this way. */
-    *(size_t *)((char *)msg + field->quantifier_offset) = rows.n;
-    *(void ***)((char *)msg + field->offset) = rows.ptrs;
+    pb_set_messages(msg, field, rows.n, rows.ptrs);
     rpc_reply_ok(reply, msg);
-    *(size_t *)((char *)msg + field->quantifier_offset) = 0;
-    *(void ***)((char *)msg + field->offset) = NULL;
+    pb_set_messages(msg, field, 0, NULL);
     db_rows_free(&rows);
 }
 

@@ -13,6 +13,7 @@
 #include "json_map.h"
 #include "log.h"
 #include "metrics.h"
+#include "pb_reflect.h"
 #include "routes.h"
 
 #define JSON_CONTENT_TYPE "application/json; charset=utf-8"
@@ -203,30 +204,28 @@ ProtobufCMessage *gw_unpack_reply(gw_exchange *ex, const ProtobufCMethodDescript
     return msg;
 }
 
-/* The JSON array of a list reply (gw_view.item), found by reflection: the
- * reply's one repeated message field, and its int64 `total` if it has one. */
+/* The JSON array of a list reply (gw_view.item): the reply's list
+ * (pb_list_field), and X-Total-Count from its int64 `total` if it has one. */
 static json_t *list_json(gw_exchange *ex, const ProtobufCMessage *msg, const gw_view *view,
                          void *arg)
 {
     const ProtobufCMessageDescriptor *d = msg->descriptor;
-    json_t *list = NULL;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        const char *at = (const char *)msg + f->offset;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED && f->type == PROTOBUF_C_TYPE_MESSAGE &&
-            list == NULL) {
-            size_t n = *(const size_t *)((const char *)msg + f->quantifier_offset);
-            ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)at;
-            list = json_array();
-            for (size_t k = 0; k < n; k++)
-                json_array_append_new(list, view->item(ex, items[k], arg));
-        } else if (f->type == PROTOBUF_C_TYPE_INT64 && strcmp(f->name, "total") == 0) {
-            char text[24];
-            snprintf(text, sizeof text, "%" PRId64, *(const int64_t *)at);
-            gw_add_header(ex, "x-total-count", text);
-        }
+    const ProtobufCFieldDescriptor *list = pb_list_field(d);
+    if (list == NULL)
+        return NULL;
+    const ProtobufCFieldDescriptor *total =
+        protobuf_c_message_descriptor_get_field_by_name(d, "total");
+    if (total != NULL && total->type == PROTOBUF_C_TYPE_INT64) {
+        char text[24];
+        snprintf(text, sizeof text, "%" PRId64,
+                 *(const int64_t *)((const char *)msg + total->offset));
+        gw_add_header(ex, "x-total-count", text);
     }
-    return list;
+    json_t *out = json_array();
+    ProtobufCMessage *const *items = pb_messages(msg, list);
+    for (size_t k = 0; k < pb_count(msg, list); k++)
+        json_array_append_new(out, view->item(ex, items[k], arg));
+    return out;
 }
 
 int gw_query_int(gw_exchange *ex, const char *name, int32_t *out, int *present)
@@ -284,6 +283,15 @@ static void respond_view(gw_exchange *ex, const ProtobufCMethodDescriptor *metho
     }
 }
 
+/* Hands a call's reply to its route's view, or to its continuation. */
+static void deliver(gw_exchange *ex, const rpc_done_msg *msg, rpc_reply *reply)
+{
+    if (msg->view != NULL)
+        respond_view(ex, msg->method, reply, msg->view, msg->arg);
+    else
+        msg->fn(ex, reply, msg->arg);
+}
+
 void gw_on_rpc_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
     (void)receiver;
@@ -296,22 +304,28 @@ void gw_on_rpc_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messag
         if (ex->req == NULL) {
             if (ex->pending == 0)
                 exchange_free(ex);
-        } else if (msg->view != NULL) {
+        } else {
             /* ex may be freed inside (the response can end the request), so
              * it is not touched after this call. */
-            respond_view(ex, msg->method, msg->reply, msg->view, msg->arg);
-        } else {
-            msg->fn(ex, msg->reply, msg->arg);
+            deliver(ex, msg, msg->reply);
         }
         rpc_reply_free(msg->reply);
         free(msg);
     }
 }
 
-/* Starts msg's call; on a call that cannot start, answers it at once. */
-static void start_call(gw_exchange *ex, rpc_client *client, const ProtobufCMessage *request,
-                       rpc_done_msg *msg)
+/* Starts a call of method for ex whose reply goes to view or, without one,
+ * to fn; a call that cannot start is answered at once. */
+static void start_call(gw_exchange *ex, rpc_client *client, const ProtobufCMethodDescriptor *method,
+                       const ProtobufCMessage *request, const gw_view *view, gw_reply_fn fn,
+                       void *arg)
 {
+    rpc_done_msg *msg = calloc(1, sizeof *msg);
+    if (msg == NULL) {
+        gw_respond_error(ex, RC_INTERNAL, "internal error");
+        return;
+    }
+    *msg = (rpc_done_msg){.ex = ex, .method = method, .view = view, .fn = fn, .arg = arg};
     rpc_call_opts opts = {
         .request_id = ex->request_id,
         .caller = &ex->caller,
@@ -319,53 +333,27 @@ static void start_call(gw_exchange *ex, rpc_client *client, const ProtobufCMessa
     };
     rc_status st = ex->gw->stopping
                        ? RC_UNAVAILABLE
-                       : rpc_call_async(client, msg->method, request, &opts, on_rpc_reply, msg);
+                       : rpc_call_async(client, method, request, &opts, on_rpc_reply, msg);
     if (st == RC_OK) {
         ex->pending++;
         ex->gw->inflight++;
         return;
     }
     rpc_reply failed = {.code = st};
-    if (msg->view != NULL)
-        respond_view(ex, msg->method, &failed, msg->view, msg->arg);
-    else
-        msg->fn(ex, &failed, msg->arg);
+    deliver(ex, msg, &failed);
     free(msg);
-}
-
-/* A new call of method for ex; NULL, after answering 500, when out of memory. */
-static rpc_done_msg *new_call(gw_exchange *ex, const ProtobufCMethodDescriptor *method)
-{
-    rpc_done_msg *msg = calloc(1, sizeof *msg);
-    if (msg == NULL) {
-        gw_respond_error(ex, RC_INTERNAL, "internal error");
-        return NULL;
-    }
-    msg->ex = ex;
-    msg->method = method;
-    return msg;
 }
 
 void gw_call(gw_exchange *ex, rpc_client *client, const ProtobufCMethodDescriptor *method,
              const ProtobufCMessage *request, const gw_view *view, void *arg)
 {
-    rpc_done_msg *msg = new_call(ex, method);
-    if (msg == NULL)
-        return;
-    msg->view = view;
-    msg->arg = arg;
-    start_call(ex, client, request, msg);
+    start_call(ex, client, method, request, view, NULL, arg);
 }
 
 void gw_call_then(gw_exchange *ex, rpc_client *client, const ProtobufCMethodDescriptor *method,
                   const ProtobufCMessage *request, gw_reply_fn fn, void *arg)
 {
-    rpc_done_msg *msg = new_call(ex, method);
-    if (msg == NULL)
-        return;
-    msg->fn = fn;
-    msg->arg = arg;
-    start_call(ex, client, request, msg);
+    start_call(ex, client, method, request, NULL, fn, arg);
 }
 
 /* ---- the entry point ---- */
