@@ -44,6 +44,8 @@ typedef struct gateway {
     auth_cache *auth;
     client_trust trusted_proxies; /* RCYCLE_TRUSTED_PROXIES */
     int cookie_secure;
+    const char *bind_host; /* where the public listener listens (readiness dials it) */
+    int port;
     /* RPCs whose completion has not reached the loop yet; the queue may go
      * only once this is 0. */
     int inflight;

@@ -205,6 +205,8 @@ int main(void)
 
     static gateway gw;
     gw.cookie_secure = cfg.cookie_secure;
+    gw.bind_host = cfg.bind_host;
+    gw.port = cfg.port;
     gw.trusted_proxies = cfg.trusted_proxies;
     gw.max_connections = cfg.max_connections;
     gw.auth = auth_cache_create(AUTH_CACHE_MAX);

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "admin.h"
-#include "config.h"
 #include "gateway.h"
 #include "metrics.h"
 #include "readiness.h"
@@ -68,14 +67,17 @@ static void on_health(void *arg, rpc_reply *reply)
     rpc_reply_free(reply);
 }
 
-/* The public listener accepts a connection, at the address main.c listens on. */
-static int listener_accepts(void)
+rpc_client *gw_service_client(const gateway *gw, int index)
 {
-    char err[CONFIG_ERR_LEN];
-    int port;
-    if (config_port("PORT", 3000, &port, err) != 0)
-        return 0;
-    const char *host = config_string("RCYCLE_BIND_HOST", "127.0.0.1");
+    rpc_client *const clients[GW_SERVICES] = {gw->users, gw->listings, gw->claims};
+    return clients[index];
+}
+
+/* The public listener accepts a connection, at the address main.c listens on. */
+static int listener_accepts(const gateway *gw)
+{
+    const char *host = gw->bind_host;
+    int port = gw->port;
     if (strcmp(host, "0.0.0.0") == 0)
         host = "127.0.0.1";
     else if (strcmp(host, "::") == 0)
@@ -100,18 +102,17 @@ static int listener_accepts(void)
 int gw_services_ready(void *arg)
 {
     gateway *gw = arg;
-    rpc_client *clients[GW_SERVICES] = {gw->users, gw->listings, gw->claims};
     health_wait w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0}};
     health_call calls[GW_SERVICES];
     rpc_call_opts opts = {.deadline_ms = rpc_deadline_in(READY_DEADLINE_MS)};
     int started = 0;
     for (int i = 0; i < GW_SERVICES; i++) {
         calls[i] = (health_call){&w, i};
-        if (rpc_call_async(clients[i], RPC_COMMON_HEALTH, NULL, &opts, on_health, &calls[i]) ==
-            RC_OK)
+        if (rpc_call_async(gw_service_client(gw, i), RPC_COMMON_HEALTH, NULL, &opts, on_health,
+                           &calls[i]) == RC_OK)
             started++;
     }
-    int listening = listener_accepts();
+    int listening = listener_accepts(gw);
     pthread_mutex_lock(&w.mu);
     while (w.answered < started)
         pthread_cond_wait(&w.cv, &w.mu);

@@ -9,6 +9,12 @@
 #define GW_SESSION_SERVICE 0
 extern const char *const gw_service_names[GW_SERVICES];
 
+typedef struct gateway gateway;
+typedef struct rpc_client rpc_client;
+
+/* The client of service index, in the order of gw_service_names. */
+rpc_client *gw_service_client(const gateway *gw, int index);
+
 /* 1 when the public listener accepts and svc-users answers Health; every
  * service's state goes to /readyz's body and the metrics. Blocks (up to
  * about a second); for the admin server's checker thread, never the event

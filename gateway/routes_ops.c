@@ -56,7 +56,7 @@ void route_readyz(gw_exchange *ex)
     ex->data = r;
     ex->free_data = free;
     static const int index[GW_SERVICES] = {0, 1, 2};
-    rpc_client *clients[GW_SERVICES] = {ex->gw->users, ex->gw->listings, ex->gw->claims};
     for (int i = 0; i < GW_SERVICES; i++)
-        gw_call_then(ex, clients[i], RPC_COMMON_HEALTH, NULL, on_health, (void *)&index[i]);
+        gw_call_then(ex, gw_service_client(ex->gw, i), RPC_COMMON_HEALTH, NULL, on_health,
+                     (void *)&index[i]);
 }
