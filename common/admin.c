@@ -42,6 +42,10 @@ struct admin_server {
     atomic_int stopping;
     admin_ready_fn ready;
     void *ready_arg;
+    /* The one check in flight's result: the checker fills it and sends it to
+     * the loop, and starts no other check before the loop has answered it
+     * (in_flight), so one is all there ever is. */
+    check_result result;
     /* Loop thread only. */
     h2o_multithread_queue_t *queue;
     h2o_multithread_receiver_t results;
@@ -107,9 +111,9 @@ static void *checker_main(void *arg)
         s->check_wanted = 0;
         int quitting = s->checker_quit;
         pthread_mutex_unlock(&s->mu);
-        check_result *r = calloc(1, sizeof *r);
-        if (r == NULL)
-            abort();
+        check_result *r = &s->result;
+        r->ready = 0;
+        r->notes[0] = '\0';
         /* At shutdown the waiting requests are answered without a check. */
         if (!quitting) {
             current_notes = r->notes;
@@ -157,7 +161,6 @@ static void on_results(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
             h2o_linklist_unlink(&pr->link);
             httpd_respond(pr->req, r->ready ? 200 : 503, TEXT_PLAIN, body, len);
         }
-        free(r);
     }
 }
 
