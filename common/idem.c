@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "idem.h"
 
 static int64_t caller_id(const rpc_request *req)
@@ -9,20 +11,16 @@ static int64_t caller_id(const rpc_request *req)
     return req->caller->has_user_id ? req->caller->user_id : 0;
 }
 
-/* bytes as a bytea parameter in text format: "\x" and two hex digits each. */
+/* bytes as a bytea parameter in text format ("\x" and the hex digits), or
+ * NULL when out of memory. */
 static char *bytea_param(const uint8_t *bytes, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
     char *out = malloc(2 * len + 3);
     if (out == NULL)
-        abort();
+        return NULL;
     out[0] = '\\';
     out[1] = 'x';
-    for (size_t i = 0; i < len; i++) {
-        out[2 + 2 * i] = digits[bytes[i] >> 4];
-        out[3 + 2 * i] = digits[bytes[i] & 0xf];
-    }
-    out[2 + 2 * len] = '\0';
+    sodium_bin2hex(out + 2, 2 * len + 1, bytes, len);
     return out;
 }
 
@@ -36,10 +34,13 @@ static void reply_recorded(const char *bytea_text, rpc_reply *reply)
         return;
     }
     rpc_reply_clear(reply);
-    reply->code = RC_OK;
     reply->payload = malloc(len ? len : 1);
-    if (reply->payload == NULL)
-        abort();
+    if (reply->payload == NULL) {
+        PQfreemem(bytes);
+        rpc_reply_error(reply, RC_INTERNAL, "internal error");
+        return;
+    }
+    reply->code = RC_OK;
     memcpy(reply->payload, bytes, len);
     reply->payload_len = len;
     PQfreemem(bytes);
@@ -79,6 +80,8 @@ static rc_status save(const idem_table *t, const rpc_request *req, const rpc_rep
 {
     char caller[DB_INT64_LEN];
     char *bytes = bytea_param(reply->payload, reply->payload_len);
+    if (bytes == NULL)
+        return RC_INTERNAL;
     const char *params[] = {req->method->name, req->request_id,
                             db_param_int64(caller, caller_id(req)), bytes};
     PGresult *res = NULL;
