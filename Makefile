@@ -10,7 +10,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 export BUILD_DIR JOBS
 
-.PHONY: all help deps build run stop status test test-crash test-soak fuzz-long bench clean distclean
+.PHONY: all help deps build run stop status test test-crash test-soak test-restore test-restore-big fuzz-long bench clean distclean
 
 all: build
 
@@ -47,6 +47,15 @@ test-crash: build
 # crash-restarted and a service frozen; SOAK_SECONDS (default 600), own stack.
 test-soak: build
 	@scripts/test-soak.sh
+
+# A backup taken as the CronJob takes it restores into a fresh PostgreSQL
+# and the services run on it as before (make test runs it too).
+test-restore: build
+	@scripts/test-restore.sh
+
+# The restore time of a large database (100k listings, 1M events): not in CI.
+test-restore-big: build
+	@bench/restore-big.sh
 
 # Every fuzz target for 10 minutes (make test runs each for 10 s).
 fuzz-long:

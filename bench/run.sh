@@ -8,20 +8,28 @@
 # $BUILD_DIR (default build) with its own data in .data/bench on bench ports
 # (gateway 3200, services 7121-7123, admin 7220-7223), fills it with
 # BENCH_LISTINGS synthetic listings (default 1000, bench/fill.sql), and stops
-# it at the end. With GATEWAY_URL=http://host:port it benchmarks that stack
+# it at the end. BENCH_PORT_OFFSET (default 20) shifts those ports as
+# RCYCLE_PORT_OFFSET shifts a stack's (scripts/stack.sh; the gateway is
+# 3180 + offset), so a bench can run beside other stacks on a shared machine.
+# With GATEWAY_URL=http://host:port it benchmarks that stack
 # instead; RUN_DIR (default .data/run, the `make run` stack) locates its pid
 # files and stack.env for the memory table and the database of pgbench
 # (BENCH_DATABASE_URL overrides the latter).
 #
-# Environment: BENCH_SECONDS (15), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
+# Environment: BENCH_PORT_OFFSET (20), BENCH_SECONDS (15), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
 # BENCH_LISTINGS, RCYCLE_SEED_PASSWORD (rcycle-dev), BENCH_EMAIL
-# (john.doe@company.com).
+# (john.doe@company.com, an admin: the audit rows need one), and for the audit
+# rows (bench/audit.sh) BENCH_AUDIT (1), BENCH_AUDIT_EVENTS (1000000),
+# BENCH_AUDIT_CLIENTS (8), BENCH_AUDIT_SECONDS (10), and for the notification
+# row (bench/notify.sh) BENCH_NOTIFY (1), BENCH_NOTIFY_EVENTS (1000).
 set -euo pipefail
 umask 022 # the postgres user must be able to traverse the directories made here
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 STACK=$ROOT/scripts/stack.sh
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 PG_SH=$ROOT/scripts/pg.sh
 SECONDS_=${BENCH_SECONDS:-15}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
@@ -48,9 +56,12 @@ cleanup() {
 # --- the stack under test -----------------------------------------------------
 
 start_own_stack() {
-  export RCYCLE_DATA_DIR=$ROOT/.data/bench RCYCLE_PORT_OFFSET=20 PORT=3200
+  local offset=${BENCH_PORT_OFFSET:-20}
+  [[ $offset =~ ^[0-9]+$ ]] || die "BENCH_PORT_OFFSET must be a number"
+  export RCYCLE_DATA_DIR=$ROOT/.data/bench RCYCLE_PORT_OFFSET=$offset PORT=$((3180 + offset))
   export RUN_DIR=$RCYCLE_DATA_DIR/run
-  unset DATABASE_URL RCYCLE_USERS_ADDR RCYCLE_LISTINGS_ADDR RCYCLE_CLAIMS_ADDR
+  unset DATABASE_URL RCYCLE_USERS_ADDR RCYCLE_LISTINGS_ADDR RCYCLE_CLAIMS_ADDR RCYCLE_LISTINGS_INTERNAL_ADDR \
+    RCYCLE_CLAIMS_FEED_ADDR RCYCLE_LISTINGS_FEED_ADDR
   OWN_STACK=1
   echo "starting a bench stack in .data/bench (gateway :$PORT)" >&2
   "$STACK" start >&2
@@ -88,13 +99,6 @@ login() {
 
 # --- measurements ----------------------------------------------------------------
 
-# wrk's "1.23ms" / "456.00us" / "1.02s" / "2.00m" in milliseconds.
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-    printf "%.2f", n }'
-}
 
 # Prints: req/s p50 p99 non2xx socket_errors
 run_wrk() {
@@ -120,13 +124,7 @@ run_pgbench() {
   }
   tail -n 8 "$out" >&2
   tps=$(awk '/^tps = / {printf "%.1f", $3}' "$out")
-  cat "$TMP"/pgb.* | awk '{print $3}' | sort -n | awk -v tps="$tps" '
-    { v[NR] = $1 }
-    END {
-      if (NR == 0) { print tps, "-", "-"; exit }
-      i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
-      i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
-      printf "%s %.2f %.2f\n", tps, v[i50] / 1000, v[i99] / 1000 }'
+  cat "$TMP"/pgb.* | pgbench_percentiles "$tps"
 }
 
 # "RSS_kB PeakRSS_kB PSS_kB" of one pid.
@@ -174,6 +172,26 @@ print_memory_table() {
   echo "| **total** | | $(mib "$t_rss") | | $(mib "$t_pss") |"
   echo
   echo "RSS counts shared memory (PostgreSQL's shared buffers) once per process; PSS splits it, so the PSS total is the real footprint."
+}
+
+# The audit trail's rows (bench/audit.sh): the write path with and without
+# the chain, GET /api/audit at BENCH_AUDIT_EVENTS events, the export's memory.
+# BENCH_AUDIT=0 leaves them out.
+audit_rows() {
+  [[ ${BENCH_AUDIT:-1} == 1 ]] || return 0
+  [[ -n ${RCYCLE_ADMIN_DATABASE_URL:-} ]] || {
+    echo "(audit rows skipped: no administrator database URL in stack.env)"
+    return 0
+  }
+  BENCH_TOKEN=$1 GATEWAY_URL=$GATEWAY_URL RUN_DIR=$RUN_DIR BUILD_DIR=${BUILD_DIR:-build} \
+    PG_BIN=$PG_BIN bench/audit.sh
+}
+
+# The notification row (bench/notify.sh): a burst of claim events and the
+# follower's delivery. BENCH_NOTIFY=0 leaves it out.
+notify_rows() {
+  [[ ${BENCH_NOTIFY:-1} == 1 && -n ${RCYCLE_ADMIN_DATABASE_URL:-} ]] || return 0
+  PG_BIN=$PG_BIN bench/notify.sh
 }
 
 # --- main ------------------------------------------------------------------------
@@ -228,6 +246,17 @@ main() {
       echo
     fi
     print_memory_table
+    echo
+    audit_rows "$token"
+    echo
+    notify_rows
+    # Issue 11's rows, each on a stack of its own (BENCH_SPEED=0 leaves them out).
+    if [[ ${BENCH_SPEED:-1} == 1 ]]; then
+      echo
+      bench/speed.sh
+      echo
+      bench/scaling.sh
+    fi
   )
   echo
   echo "$report"

@@ -14,6 +14,7 @@
 
 #include "admin.h"
 #include "httpd.h"
+#include "log.h"
 #include "metrics.h"
 
 #define TEXT_PLAIN      "text/plain; charset=utf-8"
@@ -37,6 +38,7 @@ struct admin_server {
     h2o_globalconf_t config;
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
+    httpd_conns conns;
     h2o_socket_t *listener;
     pthread_t thread;
     atomic_int stopping;
@@ -224,11 +226,19 @@ static void stop_checker(admin_server *s)
     h2o_multithread_destroy_queue(s->queue);
 }
 
+/* How long a stopping server waits for its connections to close. */
+#define END_CONNECTIONS_MS 1000
+
 static void dispose(admin_server *s)
 {
     if (s->listener != NULL)
         h2o_socket_close(s->listener);
     h2o_evloop_t *loop = s->ctx.loop;
+    if (httpd_end_all(&s->conns, loop, END_CONNECTIONS_MS) > 0) {
+        /* The process is stopping; h2o would abort on a context in use. */
+        log_warn(NULL, "admin port: connections still open at shutdown; not freed");
+        return;
+    }
     h2o_context_dispose(&s->ctx);
     /* Let the loop run the socket's deferred close before it is destroyed. */
     h2o_evloop_run(loop, 0);
@@ -262,7 +272,8 @@ rc_status admin_start(const char *host, int port, admin_ready_fn ready, void *ar
     s->accept_ctx.hosts = s->config.hosts;
     s->queue = h2o_multithread_create_queue(s->ctx.loop);
     h2o_multithread_register_receiver(s->queue, &s->results, on_results);
-    rc_status st = httpd_listen(&s->accept_ctx, host, port, &s->listener);
+    httpd_conns_init(&s->conns, &s->accept_ctx, NULL);
+    rc_status st = httpd_listen(&s->conns, host, port, &s->listener);
     if (st == RC_OK) {
         if (pthread_create(&s->checker, NULL, checker_main, s) == 0)
             s->checker_started = 1;

@@ -105,6 +105,8 @@ int config_check_nng_url(const char *s)
         return -1;
     if (strncmp(s, "tcp://", 6) == 0)
         return check_tcp_address(s + 6);
+    if (strncmp(s, "tls+tcp://", 10) == 0)
+        return check_tcp_address(s + 10);
     if (strncmp(s, "ipc://", 6) == 0)
         return check_ipc_path(s + 6);
     return -1;
@@ -191,7 +193,8 @@ int config_nng_url(const char *var, const char *def, const char **out, char err[
 {
     const char *value = config_string(var, NULL);
     if (value && config_check_nng_url(value) != 0)
-        return bad_value(var, value, "an nng URL (tcp://host:port or ipc:///path)", err);
+        return bad_value(var, value,
+                         "an nng URL (tls+tcp://host:port, tcp://host:port or ipc:///path)", err);
     *out = value ? value : def;
     return 0;
 }

@@ -23,7 +23,9 @@ int config_int(const char *var, int def, int min, int max, int *out, char err[CO
 /* 1 for "1", "true", "yes", "on"; 0 for "0", "false", "no", "off". */
 int config_bool(const char *var, int def, int *out, char err[CONFIG_ERR_LEN]);
 
-/* An nng URL with a transport this system uses (tcp://host:port, ipc://path). */
+/* An nng URL with a transport this system uses (tls+tcp://host:port,
+ * tcp://host:port, ipc://path); which of them may be used is rpc_tls.h's
+ * decision. */
 int config_nng_url(const char *var, const char *def, const char **out, char err[CONFIG_ERR_LEN]);
 
 /* The pure checks behind the readers, for tests. Return 0 when valid. */

@@ -7,6 +7,7 @@
  * their next use. */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -45,15 +46,17 @@ db_pool *db_pool_create(const char *url, const char *application_name, int size)
 {
     db_pool *p = calloc(1, sizeof *p);
     if (p == NULL)
-        abort();
+        return NULL;
     p->url = strdup(url);
     p->application_name = strdup(application_name);
     p->size = size;
     p->conns = calloc((size_t)size, sizeof *p->conns);
-    if (p->url == NULL || p->application_name == NULL || p->conns == NULL)
-        abort();
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->freed, NULL);
+    if (p->url == NULL || p->application_name == NULL || p->conns == NULL) {
+        db_pool_destroy(p);
+        return NULL;
+    }
     return p;
 }
 
@@ -74,7 +77,7 @@ void db_pool_destroy(db_pool *p)
 {
     if (p == NULL)
         return;
-    for (int i = 0; i < p->size; i++) {
+    for (int i = 0; p->conns != NULL && i < p->size; i++) {
         disconnect(&p->conns[i]);
         free(p->conns[i].prepared);
     }
@@ -92,11 +95,26 @@ static void ignore_notice(void *arg, const char *message)
     (void)message;
 }
 
-/* An idle connection whose server went away (a restart) has an end-of-file
- * waiting on its socket; reading it now finds out before a query is lost. */
+static int readable_now(PGconn *pg)
+{
+    struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+    return pfd.fd < 0 || poll(&pfd, 1, 0) != 0;
+}
+
+/* A connection in the free list has no query outstanding, so the server has
+ * next to nothing to say on it. When its backend is terminated (a server
+ * restart) it says FATAL and closes: libpq reads the message without seeing
+ * the end-of-file behind it, still reports CONNECTION_OK, and the first
+ * statement would fail. So after reading what is waiting, a socket that is
+ * still readable (end-of-file) means the session is over. Invariant: only
+ * called on an idle connection. */
 static int still_alive(PGconn *pg)
 {
-    return pg != NULL && PQconsumeInput(pg) && PQstatus(pg) == CONNECTION_OK;
+    if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
+        return 0;
+    if (!readable_now(pg))
+        return 1;
+    return PQconsumeInput(pg) && PQstatus(pg) == CONNECTION_OK && !readable_now(pg);
 }
 
 /* Opens c->pg if needed; returns 1 when the connection is usable. */
@@ -106,15 +124,10 @@ static int ensure_connected(db_pool *p, db_conn *c)
         return 1;
     disconnect(c);
     /* These come before dbname so that the URL's own settings win. No
-     * statement may outlive every deadline of the requests it serves. Plans
-     * are always made for the actual parameters: the services' statements
-     * use "$n IS NULL OR ..." filters, whose generic plans cannot use the
-     * indexes that serve them. */
+     * statement may outlive every deadline of the requests it serves. */
     const char *keys[] = {"connect_timeout", "options", "application_name", "dbname", NULL};
-    const char *vals[] = {"3",
-                          "-c statement_timeout=" DB_STATEMENT_TIMEOUT_MS
-                          " -c plan_cache_mode=force_custom_plan",
-                          p->application_name, p->url, NULL};
+    const char *vals[] = {"3", "-c statement_timeout=" DB_STATEMENT_TIMEOUT_MS, p->application_name,
+                          p->url, NULL};
     c->pg = PQconnectdbParams(keys, vals, 1);
     if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
         /* PQerrorMessage may name the host; it goes to the log only. */
@@ -202,15 +215,18 @@ static int is_prepared(const db_conn *c, const db_stmt *stmt)
     return 0;
 }
 
-static void remember_prepared(db_conn *c, const db_stmt *stmt)
+static int remember_prepared(db_conn *c, const db_stmt *stmt)
 {
     if (c->nprepared == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 16;
-        c->prepared = realloc(c->prepared, c->cap * sizeof *c->prepared);
-        if (c->prepared == NULL)
-            abort();
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        const db_stmt **grown = realloc(c->prepared, cap * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        c->prepared = grown;
+        c->cap = cap;
     }
     c->prepared[c->nprepared++] = stmt;
+    return 0;
 }
 
 /* Maps a failed result to a status, keeping the SQLSTATE for the caller. */
@@ -238,10 +254,29 @@ static rc_status prepare(db_conn *c, const db_stmt *stmt, const char *request_id
 {
     PGresult *res = PQprepare(c->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
     rc_status st = RC_OK;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         st = failure_status(c, res, stmt->name, request_id);
-    else
-        remember_prepared(c, stmt);
+    } else if (remember_prepared(c, stmt) != 0) {
+        /* Unrecorded, the statement would be prepared again under its name
+         * and fail; a new session starts with none. */
+        log_error(request_id, "out of memory preparing %s", stmt->name);
+        disconnect(c);
+        st = RC_INTERNAL;
+    }
+    PQclear(res);
+    return st;
+}
+
+/* The outcome of one execution: *out on success, else the mapped status. */
+static rc_status exec_result(db_conn *c, const db_stmt *stmt, PGresult *res, const char *request_id,
+                             PGresult **out)
+{
+    ExecStatusType status = PQresultStatus(res);
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+        *out = res;
+        return RC_OK;
+    }
+    rc_status st = failure_status(c, res, stmt->name, request_id);
     PQclear(res);
     return st;
 }
@@ -257,14 +292,20 @@ rc_status db_exec(db_conn *c, const db_stmt *stmt, const char *const *params,
             return st;
     }
     PGresult *res = PQexecPrepared(c->pg, stmt->name, stmt->nparams, params, NULL, NULL, 0);
-    ExecStatusType status = PQresultStatus(res);
-    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
-        *out = res;
-        return RC_OK;
-    }
-    rc_status st = failure_status(c, res, stmt->name, request_id);
-    PQclear(res);
-    return st;
+    return exec_result(c, stmt, res, request_id, out);
+}
+
+rc_status db_exec_custom(db_conn *c, const db_stmt *stmt, const char *const *params,
+                         const char *request_id, PGresult **out)
+{
+    *out = NULL;
+    c->sqlstate[0] = '\0';
+    /* The unnamed statement is parsed anew with each call, so the plan cache
+     * has no history for it and plans it for the values given (the default
+     * plan_cache_mode, auto, makes custom plans for a statement's first
+     * calls). Parse, bind and execute still go in one round trip. */
+    PGresult *res = PQexecParams(c->pg, stmt->sql, stmt->nparams, NULL, params, NULL, NULL, 0);
+    return exec_result(c, stmt, res, request_id, out);
 }
 
 rc_status db_command(db_conn *c, const char *sql, const char *request_id)
@@ -321,6 +362,11 @@ void db_pool_counts(db_pool *p, int *in_use, int *idle)
         if (!p->conns[i].in_use && p->conns[i].pg != NULL)
             (*idle)++;
     pthread_mutex_unlock(&p->mu);
+}
+
+int db_pool_size(const db_pool *p)
+{
+    return p->size;
 }
 
 int db_config_url(const char *var, const char *def, const char **out, char err[CONFIG_ERR_LEN])

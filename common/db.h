@@ -31,7 +31,8 @@ typedef struct db_stmt {
 int db_config_url(const char *var, const char *def, const char **out, char err[CONFIG_ERR_LEN]);
 
 /* Creates a pool of at most size connections to url, opened on demand; it
- * never fails because the database is down. The pool copies url. */
+ * never fails because the database is down (NULL only when out of memory).
+ * The pool copies url. */
 db_pool *db_pool_create(const char *url, const char *application_name, int size);
 void db_pool_destroy(db_pool *pool);
 
@@ -50,6 +51,15 @@ void db_release(db_pool *pool, db_conn *conn);
  * request_id, and *out is NULL. */
 rc_status db_exec(db_conn *conn, const db_stmt *stmt, const char *const *params,
                   const char *request_id, PGresult **out);
+
+/* As db_exec, but stmt is planned for the values given on every call: for
+ * statements whose generic plan would be slow ("$n IS NULL OR ..." filters
+ * cannot use the index that serves the filter given). db_exec prepares a
+ * statement once per connection and leaves it to PostgreSQL's plan cache,
+ * which settles on one generic plan after a few calls when that plan costs
+ * no more. A statement is always run by the same one of the two. */
+rc_status db_exec_custom(db_conn *conn, const db_stmt *stmt, const char *const *params,
+                         const char *request_id, PGresult **out);
 
 /* Runs a fixed command without parameters (BEGIN, COMMIT, ROLLBACK ...). */
 rc_status db_command(db_conn *conn, const char *sql, const char *request_id);
@@ -94,5 +104,7 @@ const char *db_last_sqlstate(const db_conn *conn);
 rc_status db_ping(db_pool *pool, int timeout_ms);
 
 void db_pool_counts(db_pool *pool, int *in_use, int *idle);
+/* The most connections the pool holds (fixed at create). */
+int db_pool_size(const db_pool *pool);
 
 #endif

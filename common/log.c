@@ -2,8 +2,10 @@
  *
  * A line looks like
  *   {"ts":"2026-11-26T19:03:13.042Z","level":"info","process":"gateway",
- *    "request_id":"f3a9...","msg":"listening on port 3000"}
- * (on one line). jansson builds and escapes it, so a quote or newline in a
+ *    "request_id":"f3a9...","trace_id":"4bf9...","span_id":"00f0...",
+ *    "msg":"listening on port 3000"}
+ * (on one line); trace_id and span_id are the thread's current trace
+ * (trace.h), absent outside a request. jansson builds and escapes it, so a quote or newline in a
  * message can never split a line or forge a field. jansson refuses strings
  * that are not UTF-8, and a log line must not vanish because a client sent
  * odd bytes, so every string is made valid UTF-8 first (a bad byte becomes
@@ -11,6 +13,7 @@
  * stdio lock, so lines from different threads never interleave. */
 #include "log.h"
 #include "text.h"
+#include "trace.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -95,23 +98,33 @@ static char *format_message(const char *fmt, va_list ap)
     return msg;
 }
 
-/* The line as a malloc'd string ending in a newline, or NULL. */
-static char *encode_line(log_level level, const char *request_id, const char *msg)
+/* The line as a malloc'd string ending in a newline, or NULL; extra (may
+ * be NULL) holds more fields. */
+static char *encode_line(log_level level, const char *request_id, const char *msg, json_t *extra)
 {
     char ts[32], process[PROCESS_NAME_MAX];
     format_timestamp(ts);
     pthread_mutex_lock(&process_lock);
     memcpy(process, process_name, sizeof process);
     pthread_mutex_unlock(&process_lock);
+    const trace_ctx *trace = trace_current();
 
-    /* "s*" leaves request_id out when it is NULL. */
-    json_t *obj = json_pack("{s:s, s:s, s:s, s:s*, s:s}", "ts", ts, "level", level_names[level],
-                            "process", process, "request_id", request_id, "msg", msg);
+    /* "s*" leaves a field out when it is NULL. */
+    json_t *obj = json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:s*, s:s}", "ts", ts, "level",
+                            level_names[level], "process", process, "request_id", request_id,
+                            "trace_id", trace ? trace->trace_id : NULL, "span_id",
+                            trace ? trace->span_id : NULL, "msg", msg);
+    if (obj && extra && json_object_update(obj, extra) != 0) {
+        json_decref(obj);
+        obj = NULL;
+    }
     if (!obj)
         return NULL;
-    size_t len = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+    /* Durations to a microsecond, not 17 digits. */
+    const size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(6);
+    size_t len = json_dumpb(obj, NULL, 0, flags);
     char *line = len > 0 ? malloc(len + 2) : NULL;
-    if (line && json_dumpb(obj, line, len, JSON_COMPACT) == len) {
+    if (line && json_dumpb(obj, line, len, flags) == len) {
         line[len] = '\n';
         line[len + 1] = '\0';
     } else {
@@ -130,6 +143,26 @@ static void write_line(const char *line)
     funlockfile(stderr);
 }
 
+/* Writes one line of msg (consumed) with the fields of extra (may be NULL). */
+static void emit(log_level level, const char *request_id, char *msg, json_t *extra)
+{
+    /* Without memory for a copy the line goes out without its request id. */
+    char *rid = request_id && *request_id ? strdup(request_id) : NULL;
+
+    char *line = NULL;
+    if (msg) {
+        make_utf8(msg);
+        if (rid)
+            make_utf8(rid);
+        line = encode_line(level, rid, msg, extra);
+    }
+    /* Out of memory: still say that something was to be logged. */
+    write_line(line ? line : "{\"level\":\"error\",\"msg\":\"log: out of memory\"}\n");
+    free(line);
+    free(rid);
+    free(msg);
+}
+
 void log_msg(log_level level, const char *request_id, const char *fmt, ...)
 {
     if ((unsigned)level > LOG_ERROR)
@@ -141,19 +174,27 @@ void log_msg(log_level level, const char *request_id, const char *fmt, ...)
     va_start(ap, fmt);
     char *msg = format_message(fmt, ap);
     va_end(ap);
-    /* Without memory for a copy the line goes out without its request id. */
-    char *rid = request_id && *request_id ? strdup(request_id) : NULL;
+    emit(level, request_id, msg, NULL);
+}
 
-    char *line = NULL;
-    if (msg) {
-        make_utf8(msg);
-        if (rid)
-            make_utf8(rid);
-        line = encode_line(level, rid, msg);
-    }
-    /* Out of memory: still say that something was to be logged. */
-    write_line(line ? line : "{\"level\":\"error\",\"msg\":\"log: out of memory\"}\n");
-    free(line);
-    free(rid);
-    free(msg);
+void log_rpc_served(log_level level, const char *request_id, const char *method, const char *code,
+                    double ms, const char *detail)
+{
+    if ((unsigned)level > LOG_ERROR)
+        level = LOG_ERROR;
+    if ((int)level < atomic_load(&min_level))
+        return;
+    /* method comes from our own descriptors (or "unknown"/"malformed"). */
+    size_t n = strlen(method) + strlen(code) + 64 + (detail ? strlen(detail) : 0);
+    char *msg = malloc(n);
+    if (msg)
+        snprintf(msg, n, "rpc %s -> %s in %.1f ms%s%s", method, code, ms, detail ? ": " : "",
+                 detail ? detail : "");
+    /* The caller's span, so that the hops of a trace chain up. */
+    const trace_ctx *trace = trace_current();
+    const char *parent = trace && trace->parent_id[0] ? trace->parent_id : NULL;
+    json_t *extra = json_pack("{s:s, s:s, s:f, s:s*}", "rpc_method", method, "rpc_status", code,
+                              "duration_ms", ms, "parent_span_id", parent);
+    emit(level, request_id, msg, extra);
+    json_decref(extra);
 }

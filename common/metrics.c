@@ -73,6 +73,7 @@ typedef struct gauge {
     char *labels; /* rendered, "" when the gauge has none */
     metrics_gauge_fn fn;
     void *arg;
+    const char *type; /* "gauge" or "counter" */
 } gauge;
 
 static struct registry {
@@ -330,8 +331,8 @@ static gauge *find_gauge(const char *name, const char *labels)
     return NULL;
 }
 
-static void add_gauge(const char *name, const char *help, const char *labels, metrics_gauge_fn fn,
-                      void *arg)
+static void add_gauge(const char *name, const char *help, const char *type, const char *labels,
+                      metrics_gauge_fn fn, void *arg)
 {
     if (reg.ngauges == reg.gauges_cap) {
         size_t cap = reg.gauges_cap ? reg.gauges_cap * 2 : 8;
@@ -341,7 +342,7 @@ static void add_gauge(const char *name, const char *help, const char *labels, me
         reg.gauges = grown;
         reg.gauges_cap = cap;
     }
-    gauge g = {strdup(name), strdup(help), strdup(labels), fn, arg};
+    gauge g = {strdup(name), strdup(help), strdup(labels), fn, arg, type};
     if (!g.name || !g.help || !g.labels) {
         free(g.name);
         free(g.help);
@@ -351,8 +352,9 @@ static void add_gauge(const char *name, const char *help, const char *labels, me
     reg.gauges[reg.ngauges++] = g;
 }
 
-void metrics_gauge(const char *name, const char *help, const char *label_name,
-                   const char *label_value, metrics_gauge_fn fn, void *arg)
+static void register_sample(const char *name, const char *help, const char *type,
+                            const char *label_name, const char *label_value, metrics_gauge_fn fn,
+                            void *arg)
 {
     char labels[LABELS_MAX] = "";
     size_t len = 0;
@@ -367,9 +369,21 @@ void metrics_gauge(const char *name, const char *help, const char *label_name,
         g->fn = fn;
         g->arg = arg;
     } else {
-        add_gauge(name, help ? help : "", labels, fn, arg);
+        add_gauge(name, help ? help : "", type, labels, fn, arg);
     }
     pthread_mutex_unlock(&reg.lock);
+}
+
+void metrics_gauge(const char *name, const char *help, const char *label_name,
+                   const char *label_value, metrics_gauge_fn fn, void *arg)
+{
+    register_sample(name, help, "gauge", label_name, label_value, fn, arg);
+}
+
+void metrics_counter(const char *name, const char *help, const char *label_name,
+                     const char *label_value, metrics_gauge_fn fn, void *arg)
+{
+    register_sample(name, help, "counter", label_name, label_value, fn, arg);
 }
 
 /* ---- rendering ---- */
@@ -424,7 +438,7 @@ static void render_gauges(strbuf *sb, const gauge *gauges, size_t n)
             seen = strcmp(gauges[j].name, gauges[i].name) == 0;
         if (seen)
             continue;
-        sb_help(sb, gauges[i].name, gauges[i].help, "gauge");
+        sb_help(sb, gauges[i].name, gauges[i].help, gauges[i].type);
         for (size_t j = i; j < n; j++) {
             if (strcmp(gauges[j].name, gauges[i].name) != 0)
                 continue;

@@ -22,6 +22,11 @@ typedef double (*metrics_gauge_fn)(void *arg);
 void metrics_gauge(const char *name, const char *help, const char *label_name,
                    const char *label_value, metrics_gauge_fn fn, void *arg);
 
+/* Registers a counter sample, read by fn like a gauge: fn must return a
+ * value that only grows while the process runs (a _total). */
+void metrics_counter(const char *name, const char *help, const char *label_name,
+                     const char *label_value, metrics_gauge_fn fn, void *arg);
+
 /* Seconds on a monotonic clock, for durations (start and end of a
  * request); unaffected by changes to the wall clock. */
 double metrics_clock(void);

@@ -23,6 +23,7 @@
 #include "envelope.pb-c.h"
 #include "rpc_methods.h"
 #include "status.h"
+#include "trace.h"
 
 /* A reply, on either side. Owns message and payload (malloc'd or NULL). */
 typedef struct rpc_reply {
@@ -70,14 +71,18 @@ int64_t rpc_callee_deadline(int64_t caller_deadline, int64_t cap_ms);
 typedef struct rpc_client rpc_client;
 
 /* Opens a REQ socket with ndialers connections to url. Connection happens in
- * the background and is retried for as long as the client lives. */
-rc_status rpc_client_open(const char *url, int ndialers, rpc_client **out);
+ * the background and is retried for as long as the client lives. A
+ * tls+tcp:// url is dialled with this process's certificate and accepts only
+ * a service certificate issued by one in the file trust_var names
+ * (rpc_tls.h); a plain one needs the development switch. */
+rc_status rpc_client_open(const char *url, const char *trust_var, int ndialers, rpc_client **out);
 void rpc_client_close(rpc_client *client);
 
 typedef struct rpc_call_opts {
     const char *request_id;       /* may be NULL */
     const Rcycle__Caller *caller; /* may be NULL */
     int64_t deadline_ms;          /* absolute, epoch ms; required */
+    const trace_ctx *trace;       /* NULL: the calling thread's current trace, if any */
 } rpc_call_opts;
 
 /* Called once per call on an nng thread; takes ownership of reply (free it

@@ -10,7 +10,13 @@
  * Deadlines: nng timeouts apply per operation, so the send is given at most
  * RPC_CONNECT_WAIT_MS (a send that cannot be handed to any connection by then
  * means the service is unreachable: UNAVAILABLE) and the receive whatever is
- * left of the call's deadline (DEADLINE_EXCEEDED). */
+ * left of the call's deadline (DEADLINE_EXCEEDED).
+ *
+ * A connection that closes under a call (a server retiring an old
+ * connection, common/pipe_age.h, or a replica going away) fails it with
+ * ECONNRESET, since nng's own resend is off. A call with a request id is
+ * then sent once more, on another connection: the services answer a request
+ * id they already applied with the answer they gave (common/idem.h). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +27,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "rpc.h"
+#include "dialers.h"
+#include "rpc_tls.h"
 
 #define RPC_CONNECT_WAIT_MS  1000
 #define RPC_MAX_REPLY_BYTES  (16 * 1024 * 1024)
@@ -29,6 +37,7 @@
 
 struct rpc_client {
     nng_socket sock;
+    dialer_set *dialers; /* owns sock */
 };
 
 /* One call in flight. It owns itself: the aio callback frees it when the call
@@ -43,13 +52,22 @@ typedef struct rpc_call_state {
     const char *method; /* the descriptor's name, static */
     rpc_done_fn done;
     void *arg;
+    nng_msg *again; /* a copy for the one resend, or NULL (owned) */
+    rpc_client *client;
 } rpc_call_state;
 
-rc_status rpc_client_open(const char *url, int ndialers, rpc_client **out)
+rc_status rpc_client_open(const char *url, const char *trust_var, int ndialers, rpc_client **out)
 {
+    nng_tls_config *tls;
+    rc_status st = rpc_tls_config(url, NNG_TLS_MODE_CLIENT, trust_var, &tls);
+    if (st != RC_OK)
+        return st;
     rpc_client *c = calloc(1, sizeof *c);
-    if (c == NULL)
+    if (c == NULL) {
+        if (tls != NULL)
+            nng_tls_config_free(tls);
         return RC_INTERNAL;
+    }
     int rv = nng_req0_open(&c->sock);
     if (rv == 0)
         /* Never resend on a timer: a resent CreateClaim would run twice. */
@@ -60,11 +78,17 @@ rc_status rpc_client_open(const char *url, int ndialers, rpc_client **out)
         rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, RPC_RECONNECT_MAX_MS);
     if (rv == 0)
         rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, RPC_MAX_REPLY_BYTES);
-    for (int i = 0; rv == 0 && i < ndialers; i++)
-        rv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK);
+    if (rv != 0)
+        nng_close(c->sock);
+    /* Each dialer keeps its connection, and so its TLS session, for as long
+     * as it lives: a handshake per connection, not per call. */
+    else
+        c->dialers = dialer_set_start(c->sock, url, tls, ndialers, &rv);
+    /* The set holds the configuration it dials with. */
+    if (tls != NULL)
+        nng_tls_config_free(tls);
     if (rv != 0) {
         log_error(NULL, "cannot dial %s: %s", url, nng_strerror(rv));
-        nng_close(c->sock);
         free(c);
         return RC_INVALID_ARGUMENT;
     }
@@ -76,7 +100,7 @@ void rpc_client_close(rpc_client *c)
 {
     if (c == NULL)
         return;
-    nng_close(c->sock);
+    dialer_set_close(c->dialers);
     free(c);
 }
 
@@ -115,6 +139,7 @@ static void finish_call(rpc_call_state *call, rpc_reply *reply)
     metrics_observe_rpc("client", call->method, rc_status_name(reply->code),
                         metrics_clock() - call->started);
     call->done(call->arg, reply);
+    nng_msg_free(call->again);
     nng_ctx_close(call->ctx);
     nng_aio_reap(call->aio);
     free(call);
@@ -123,6 +148,10 @@ static void finish_call(rpc_call_state *call, rpc_reply *reply)
 static void on_sent(rpc_call_state *call)
 {
     int rv = nng_aio_result(call->aio);
+    /* No connection took the call for a whole wait: whatever the dialers
+     * believe they hold, they are replaced (dialers.h). */
+    if (rv == NNG_ETIMEDOUT)
+        dialer_set_kick(call->client->dialers);
     if (rv != 0) {
         nng_msg_free(nng_aio_get_msg(call->aio));
         finish_call(call, reply_new(RC_UNAVAILABLE, "service unavailable"));
@@ -138,10 +167,36 @@ static void on_sent(rpc_call_state *call)
     nng_ctx_recv(call->ctx, call->aio);
 }
 
+static nng_duration send_wait(int64_t left)
+{
+    return left < RPC_CONNECT_WAIT_MS ? (nng_duration)left : RPC_CONNECT_WAIT_MS;
+}
+
+/* Sends the call's copy once more when its connection closed under it;
+ * 1 when it did. */
+static int resend(rpc_call_state *call)
+{
+    int64_t left = call->deadline_ms - rpc_now_ms();
+    if (call->again == NULL || left <= 0)
+        return 0;
+    log_debug(NULL, "rpc %s: connection closed under the call; sending it again", call->method);
+    call->sending = 1;
+    nng_aio_set_timeout(call->aio, send_wait(left));
+    nng_aio_set_msg(call->aio, call->again);
+    call->again = NULL;
+    nng_ctx_send(call->ctx, call->aio);
+    return 1;
+}
+
 static void on_received(rpc_call_state *call)
 {
     int rv = nng_aio_result(call->aio);
+    if (rv == NNG_ECONNRESET && resend(call))
+        return;
     if (rv == NNG_ETIMEDOUT) {
+        /* A connection that takes requests and never answers is as lost as
+         * none (dialers.h): the dialers are replaced. */
+        dialer_set_kick(call->client->dialers);
         finish_call(call, reply_new(RC_DEADLINE_EXCEEDED, "service did not answer in time"));
         return;
     }
@@ -173,6 +228,11 @@ static nng_msg *encode_envelope(const ProtobufCMethodDescriptor *method,
     env.has_deadline_ms = 1;
     env.deadline_ms = opts->deadline_ms;
     env.caller = (Rcycle__Caller *)opts->caller;
+    const trace_ctx *trace = opts->trace ? opts->trace : trace_current();
+    if (trace != NULL) {
+        env.trace_id = (char *)trace->trace_id;
+        env.parent_span_id = (char *)trace->span_id;
+    }
     uint8_t *payload = NULL;
     if (request != NULL) {
         size_t len = protobuf_c_message_get_packed_size(request);
@@ -206,6 +266,7 @@ rc_status rpc_call_async(rpc_client *c, const ProtobufCMethodDescriptor *method,
     if (call == NULL)
         return RC_INTERNAL;
     call->method = method->name;
+    call->client = c;
     call->deadline_ms = opts->deadline_ms;
     call->started = metrics_clock();
     call->done = done;
@@ -224,8 +285,10 @@ rc_status rpc_call_async(rpc_client *c, const ProtobufCMethodDescriptor *method,
         return RC_INTERNAL;
     }
     nng_ctx_set_ms(call->ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-    nng_aio_set_timeout(call->aio,
-                        left < RPC_CONNECT_WAIT_MS ? (nng_duration)left : RPC_CONNECT_WAIT_MS);
+    if (opts->request_id != NULL && opts->request_id[0] != '\0' &&
+        nng_msg_dup(&call->again, msg) != 0)
+        call->again = NULL;
+    nng_aio_set_timeout(call->aio, send_wait(left));
     nng_aio_set_msg(call->aio, msg);
     nng_ctx_send(call->ctx, call->aio);
     return RC_OK;

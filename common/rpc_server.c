@@ -18,7 +18,10 @@
 #include "metrics.h"
 #include "pb_budget.h"
 #include "pb_reflect.h"
+#include "pipe_age.h"
 #include "rpc_server.h"
+#include "trace.h"
+#include "rpc_tls.h"
 
 /* Larger requests are refused by nng before they are read into memory. The
  * largest a fair caller sends is an envelope around the gateway's largest
@@ -42,6 +45,11 @@ struct rpc_server {
     void *state;
     int nworkers;
     pthread_t *threads;
+    pipe_ager *ager;
+    /* Which listener is which: a request's pipe names its listener. */
+    nng_listener listeners[RPC_MAX_LISTENERS];
+    unsigned listener_bits[RPC_MAX_LISTENERS];
+    size_t nlisteners;
 };
 
 static const Rcycle__Caller anonymous_caller = RCYCLE__CALLER__INIT;
@@ -73,7 +81,31 @@ int rpc_service_check(const rpc_service *service, char *err, size_t err_len)
             return -1;
         }
     }
+    if (service->listeners != NULL && service->n_listeners != d->n_methods) {
+        snprintf(err, err_len, "%s has %u methods but a listener table of %zu", d->name,
+                 d->n_methods, service->n_listeners);
+        return -1;
+    }
     return 0;
+}
+
+/* 1 when method may be called on listener. The limits are the service's
+ * identity check: a listener's trusted issuers say who its peers are, this
+ * says what those peers may ask. A method without a limit is served on the
+ * public and internal listeners; the feed listener serves only the methods
+ * that name it, so adding one to a service exposes nothing else. */
+static int served_on(const rpc_service *service, const ProtobufCMethodDescriptor *method,
+                     unsigned listener)
+{
+    const ProtobufCServiceDescriptor *d = service->desc;
+    if (listener == 0)
+        return 0;
+    if (service->listeners == NULL || method < d->methods || method >= d->methods + d->n_methods)
+        return 1;
+    unsigned allowed = service->listeners[method - d->methods];
+    if (allowed == 0)
+        allowed = RPC_LISTENER_PUBLIC | RPC_LISTENER_INTERNAL;
+    return (allowed & listener) != 0;
 }
 
 /* The handler of the method an envelope names, or NULL; *method is set. */
@@ -208,6 +240,18 @@ void rpc_reply_rows(rpc_reply *reply, ProtobufCMessage *msg, const PGresult *res
     db_rows_free(&rows);
 }
 
+void rpc_reply_query(const rpc_request *req, const db_stmt *stmt, const char *const *params,
+                     ProtobufCMessage *msg, size_t item_size, db_row_fill fill, rpc_reply *reply)
+{
+    PGresult *res = NULL;
+    rc_status st = db_exec(req->db, stmt, params, req->request_id, &res);
+    if (st == RC_OK)
+        rpc_reply_rows(reply, msg, res, item_size, fill);
+    else
+        rpc_reply_db_error(reply, st);
+    PQclear(res);
+}
+
 static nng_msg *encode_reply(const rpc_reply *reply)
 {
     Rcycle__Reply out = RCYCLE__REPLY__INIT;
@@ -225,8 +269,9 @@ static nng_msg *encode_reply(const rpc_reply *reply)
     return msg;
 }
 
-/* Answers one request message of len bytes in reply. */
-static void answer(rpc_server *s, const uint8_t *data, size_t len, rpc_reply *reply_out)
+/* Answers one request message of len bytes that came in on listener. */
+static void answer(rpc_server *s, unsigned listener, const uint8_t *data, size_t len,
+                   rpc_reply *reply_out)
 {
     double started = metrics_clock();
     rpc_reply reply = {0};
@@ -239,6 +284,11 @@ static void answer(rpc_server *s, const uint8_t *data, size_t len, rpc_reply *re
      * peer cannot grow the metrics registry with invented names. */
     const char *method = "malformed";
     const char *request_id = NULL;
+    /* The request's span, current on this thread while it is served, so its
+     * log lines and the calls it makes carry the trace. */
+    trace_ctx trace;
+    trace_begin(&trace, env ? env->trace_id : NULL, env ? env->parent_span_id : NULL);
+    trace_set(&trace);
     if (env == NULL) {
         rpc_reply_error(&reply, RC_INVALID_ARGUMENT, "malformed envelope");
     } else {
@@ -248,27 +298,52 @@ static void answer(rpc_server *s, const uint8_t *data, size_t len, rpc_reply *re
         if (handler == NULL) {
             method = "unknown";
             rpc_reply_error(&reply, RC_INVALID_ARGUMENT, "unknown method");
+        } else if (!served_on(&s->service, m, listener)) {
+            method = m->name;
+            log_warn(request_id, "security: rpc %s refused on a listener that does not serve it",
+                     method);
+            rpc_reply_error(&reply, RC_PERMISSION_DENIED, "%s is not served to this peer", method);
         } else {
             method = m->name;
             dispatch(s, m, handler, env, &reply);
         }
     }
-    if (reply.code == RC_INTERNAL || reply.code == RC_UNAVAILABLE)
-        log_warn(request_id, "rpc %s -> %s: %s", method, rc_status_name(reply.code),
-                 reply.message ? reply.message : "");
-    else
-        log_debug(request_id, "rpc %s -> %s", method, rc_status_name(reply.code));
-    metrics_observe_rpc("server", method, rc_status_name(reply.code), metrics_clock() - started);
+    double seconds = metrics_clock() - started;
+    int failed = reply.code == RC_INTERNAL || reply.code == RC_UNAVAILABLE;
+    /* Health answers every readiness probe: at info it would drown the rest. */
+    log_level level = failed                                         ? LOG_WARN
+                      : strcmp(method, RPC_COMMON_HEALTH->name) == 0 ? LOG_DEBUG
+                                                                     : LOG_INFO;
+    log_rpc_served(level, request_id, method, rc_status_name(reply.code), seconds * 1000.0,
+                   failed ? (reply.message ? reply.message : "") : NULL);
+    metrics_observe_rpc("server", method, rc_status_name(reply.code), seconds);
+    trace_set(NULL);
     if (env != NULL)
         rcycle__envelope__free_unpacked(env, &budget.allocator);
     *reply_out = reply;
 }
 
+void rpc_server_answer_on(const rpc_service *service, db_pool *pool, void *state, unsigned listener,
+                          const uint8_t *data, size_t len, rpc_reply *reply)
+{
+    rpc_server s = {.service = *service, .pool = pool, .state = state};
+    answer(&s, listener, data, len, reply);
+}
+
 void rpc_server_answer(const rpc_service *service, db_pool *pool, void *state, const uint8_t *data,
                        size_t len, rpc_reply *reply)
 {
-    rpc_server s = {.service = *service, .pool = pool, .state = state};
-    answer(&s, data, len, reply);
+    rpc_server_answer_on(service, pool, state, RPC_LISTENER_PUBLIC, data, len, reply);
+}
+
+/* The listener a request came in on, 0 when it is none of ours. */
+static unsigned listener_of(const rpc_server *s, nng_msg *in)
+{
+    int id = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(in)));
+    for (size_t i = 0; i < s->nlisteners; i++)
+        if (id > 0 && nng_listener_id(s->listeners[i]) == id)
+            return s->listener_bits[i];
+    return 0;
 }
 
 /* Answers one request message; returns the reply message (NULL only when
@@ -276,7 +351,7 @@ void rpc_server_answer(const rpc_service *service, db_pool *pool, void *state, c
 static nng_msg *serve_message(rpc_server *s, nng_msg *in)
 {
     rpc_reply reply;
-    answer(s, (const uint8_t *)nng_msg_body(in), nng_msg_len(in), &reply);
+    answer(s, listener_of(s, in), (const uint8_t *)nng_msg_body(in), nng_msg_len(in), &reply);
     nng_msg *out = encode_reply(&reply);
     rpc_reply_clear(&reply);
     return out;
@@ -302,16 +377,19 @@ static void *worker_main(void *arg)
         if (rv != 0)
             continue;
         nng_msg *in = nng_aio_get_msg(aio);
+        nng_pipe pipe = nng_msg_get_pipe(in);
+        pipe_ager_busy(s->ager, pipe);
         nng_msg *out = serve_message(s, in);
         nng_msg_free(in);
-        if (out == NULL)
-            continue;
-        nng_aio_set_msg(aio, out);
-        nng_ctx_send(ctx, aio);
-        nng_aio_wait(aio);
-        rv = nng_aio_result(aio);
-        if (rv != 0)
-            nng_msg_free(out);
+        if (out != NULL) {
+            nng_aio_set_msg(aio, out);
+            nng_ctx_send(ctx, aio);
+            nng_aio_wait(aio);
+            rv = nng_aio_result(aio);
+            if (rv != 0)
+                nng_msg_free(out);
+        }
+        pipe_ager_idle(s->ager, pipe);
         if (rv == NNG_ECLOSED)
             break;
     }
@@ -320,9 +398,50 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-rc_status rpc_server_start(const char *url, const rpc_service *service, int nworkers, db_pool *pool,
-                           void *state, rpc_server **out)
+static double open_connections(void *arg)
 {
+    return pipe_ager_open(arg);
+}
+
+static double retired_connections(void *arg)
+{
+    return (double)pipe_ager_retired(arg);
+}
+
+/* Adds one listener to s, with its TLS configuration. */
+static rc_status listen_on(rpc_server *s, const rpc_listen *l)
+{
+    nng_tls_config *tls;
+    rc_status st = rpc_tls_config(l->url, NNG_TLS_MODE_SERVER, l->trust_var, &tls);
+    if (st != RC_OK)
+        return st;
+    nng_listener listener = NNG_LISTENER_INITIALIZER;
+    int rv = nng_listener_create(&listener, s->sock, l->url);
+    if (rv == 0 && tls != NULL)
+        rv = nng_listener_set_ptr(listener, NNG_OPT_TLS_CONFIG, tls);
+    if (rv == 0)
+        rv = nng_listener_start(listener, 0);
+    /* The listener holds the configuration it uses. */
+    if (tls != NULL)
+        nng_tls_config_free(tls);
+    if (rv != 0) {
+        log_error(NULL, "cannot listen on %s: %s", l->url, nng_strerror(rv));
+        if (nng_listener_id(listener) > 0)
+            nng_listener_close(listener);
+        return RC_UNAVAILABLE;
+    }
+    s->listeners[s->nlisteners] = listener;
+    s->listener_bits[s->nlisteners] = l->listener;
+    s->nlisteners++;
+    return RC_OK;
+}
+
+rc_status rpc_server_start(const rpc_listen *listens, size_t n_listens, const rpc_service *service,
+                           int nworkers, int conn_max_age_ms, db_pool *pool, void *state,
+                           rpc_server **out)
+{
+    if (n_listens == 0 || n_listens > RPC_MAX_LISTENERS)
+        return RC_INVALID_ARGUMENT;
     rpc_server *s = calloc(1, sizeof *s);
     if (s == NULL)
         return RC_INTERNAL;
@@ -336,16 +455,35 @@ rc_status rpc_server_start(const char *url, const rpc_service *service, int nwor
     s->pool = pool;
     s->state = state;
     int rv = nng_rep0_open(&s->sock);
-    if (rv == 0)
-        rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, RPC_MAX_REQUEST_BYTES);
-    if (rv == 0)
-        rv = nng_listen(s->sock, url, NULL, 0);
     if (rv != 0) {
-        log_error(NULL, "cannot listen on %s: %s", url, nng_strerror(rv));
-        nng_close(s->sock);
+        log_error(NULL, "cannot open the RPC socket: %s", nng_strerror(rv));
         free(s);
         return RC_UNAVAILABLE;
     }
+    rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, RPC_MAX_REQUEST_BYTES);
+    if (rv == 0 && pipe_ager_start(s->sock, conn_max_age_ms, &s->ager) != RC_OK)
+        rv = NNG_ENOMEM;
+    if (rv != 0) {
+        log_error(NULL, "cannot set up the RPC socket: %s", nng_strerror(rv));
+        nng_close(s->sock);
+        pipe_ager_stop(s->ager);
+        free(s);
+        return RC_UNAVAILABLE;
+    }
+    for (size_t i = 0; i < n_listens; i++) {
+        rc_status st = listen_on(s, &listens[i]);
+        if (st != RC_OK) {
+            nng_close(s->sock);
+            pipe_ager_stop(s->ager);
+            free(s);
+            return st;
+        }
+    }
+    metrics_gauge("rcycle_rpc_server_connections", "RPC connections open to this server", NULL,
+                  NULL, open_connections, s->ager);
+    metrics_gauge("rcycle_rpc_server_connections_retired",
+                  "RPC connections closed for their age since the start, so that callers redial",
+                  NULL, NULL, retired_connections, s->ager);
     s->threads = calloc((size_t)nworkers, sizeof *s->threads);
     if (s->threads == NULL) {
         rpc_server_stop(s);
@@ -370,6 +508,7 @@ void rpc_server_stop(rpc_server *s)
     nng_close(s->sock);
     for (int i = 0; i < s->nworkers; i++)
         pthread_join(s->threads[i], NULL);
+    pipe_ager_stop(s->ager);
     free(s->threads);
     free(s);
 }

@@ -35,18 +35,40 @@ typedef struct rpc_request {
  * error. Runs on a worker thread; everything in req is borrowed. */
 typedef void (*rpc_handler_fn)(const rpc_request *req, rpc_reply *reply);
 
+/* The listeners a server may have. Which peers reach a listener is decided
+ * by the issuers its TLS configuration trusts (rpc_tls.h): the public one
+ * takes the gateway (and the services that call this one), the internal one
+ * only the services the methods limited to it are meant for, the feed one
+ * only svc-users, which follows the services' events for notifications. */
+#define RPC_LISTENER_PUBLIC   1u
+#define RPC_LISTENER_INTERNAL 2u
+#define RPC_LISTENER_FEED     4u
+
 /* A service descriptor and its method table: handlers[i] serves
- * desc->methods[i]. */
+ * desc->methods[i]. listeners, when not NULL, holds per method the listeners
+ * it is served on (RPC_LISTENER_* bits; 0 = the public and internal ones,
+ * never the feed one), indexed like
+ * handlers; a request on any other listener is answered PERMISSION_DENIED
+ * before its payload is decoded. Common.Health is served on every one. */
 typedef struct rpc_service {
     const ProtobufCServiceDescriptor *desc;
     const rpc_handler_fn *handlers;
     size_t n_handlers;
+    const unsigned *listeners;
+    size_t n_listeners;
 } rpc_service;
 
 /* desc and a table declared as `static const rpc_handler_fn t[COUNT]`. */
 #define RPC_SERVICE(desc, table)                                                                   \
     {                                                                                              \
-        (desc), (table), sizeof(table) / sizeof((table)[0])                                        \
+        (desc), (table), sizeof(table) / sizeof((table)[0]), NULL, 0                               \
+    }
+
+/* The same with a listener table declared as `static const unsigned l[COUNT]`. */
+#define RPC_SERVICE_LIMITED(desc, table, limits)                                                   \
+    {                                                                                              \
+        (desc), (table), sizeof(table) / sizeof((table)[0]), (limits),                             \
+            sizeof(limits) / sizeof((limits)[0])                                                   \
     }
 
 /* 0 when the table serves each method of the descriptor exactly once;
@@ -60,6 +82,11 @@ int rpc_service_check(const rpc_service *service, char *err, size_t err_len);
 void rpc_reply_rows(rpc_reply *reply, ProtobufCMessage *msg, const PGresult *res, size_t item_size,
                     db_row_fill fill);
 
+/* Runs stmt with params for req and answers rpc_reply_rows of its result,
+ * or the database error. */
+void rpc_reply_query(const rpc_request *req, const db_stmt *stmt, const char *const *params,
+                     ProtobufCMessage *msg, size_t item_size, db_row_fill fill, rpc_reply *reply);
+
 typedef struct rpc_server rpc_server;
 
 /* Answers one request message (data, len bytes, as it came off the socket)
@@ -69,12 +96,30 @@ typedef struct rpc_server rpc_server;
  * the whole dispatch without one. */
 void rpc_server_answer(const rpc_service *service, db_pool *pool, void *state, const uint8_t *data,
                        size_t len, rpc_reply *reply);
+/* The same for a request that came in on listener (an RPC_LISTENER_* bit);
+ * rpc_server_answer is this on RPC_LISTENER_PUBLIC. */
+void rpc_server_answer_on(const rpc_service *service, db_pool *pool, void *state, unsigned listener,
+                          const uint8_t *data, size_t len, rpc_reply *reply);
 
-/* Listens on url and serves service (and Common.Health, a database ping) with
- * nworkers threads. Fails when the table does not pass rpc_service_check, the
- * address cannot be listened on, or a worker cannot be started. */
-rc_status rpc_server_start(const char *url, const rpc_service *service, int nworkers, db_pool *pool,
-                           void *state, rpc_server **out);
+/* One address a server listens on, the variable naming the file of issuers
+ * whose certificates it accepts (rpc_tls_config), and which listener it is. */
+typedef struct rpc_listen {
+    const char *url;
+    const char *trust_var;
+    unsigned listener; /* one RPC_LISTENER_* bit */
+} rpc_listen;
+
+#define RPC_MAX_LISTENERS 3
+
+/* Listens on each of the n_listens addresses (at most RPC_MAX_LISTENERS) and
+ * serves service (and Common.Health, a database ping) with nworkers threads.
+ * A connection older than conn_max_age_ms (0: none) is closed once idle, so
+ * that its caller redials (pipe_age.h). Fails when the table does not pass
+ * rpc_service_check, an address cannot be listened on or its TLS
+ * configuration is refused, or a worker cannot be started. */
+rc_status rpc_server_start(const rpc_listen *listens, size_t n_listens, const rpc_service *service,
+                           int nworkers, int conn_max_age_ms, db_pool *pool, void *state,
+                           rpc_server **out);
 /* Stops accepting, waits for the workers and frees the server. */
 void rpc_server_stop(rpc_server *server);
 

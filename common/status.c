@@ -70,6 +70,8 @@ const char *rc_http_reason(int http_status)
         return "Created";
     case 204:
         return "No Content";
+    case 302:
+        return "Found";
     case 304:
         return "Not Modified";
     case 400:

@@ -91,3 +91,32 @@ int text_blank(const char *s)
 {
     return s[strspn(s, " \t\r\n")] == '\0';
 }
+
+/* n ASCII digits at s. */
+static int digits(const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+int text_is_rfc3339(const char *s)
+{
+    /* YYYY-MM-DDTHH:MM:SS */
+    if (strlen(s) < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+        !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2) || s[13] != ':' ||
+        !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
+        return 0;
+    const char *p = s + 19;
+    if (*p == '.') {
+        size_t n = strspn(p + 1, "0123456789");
+        if (n == 0)
+            return 0;
+        p += 1 + n;
+    }
+    if (*p == 'Z' || *p == 'z')
+        return p[1] == '\0';
+    return (*p == '+' || *p == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) &&
+           p[6] == '\0';
+}

@@ -24,4 +24,8 @@ int text_field_ok(rpc_reply *reply, const char *field, const char *s, long min, 
 /* 1 when s holds nothing but spaces, tabs and line breaks. */
 int text_blank(const char *s);
 
+/* 1 when s has the shape of an RFC 3339 date-time (2026-12-02T01:02:03Z,
+ * fractions and offsets allowed); the database checks the values. */
+int text_is_rfc3339(const char *s);
+
 #endif

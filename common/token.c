@@ -79,6 +79,19 @@ int token_equal(const char *a, const char *b)
     return sodium_memcmp(a, b, len) == 0;
 }
 
+void api_token_generate(char out[API_TOKEN_TEXT_LEN + 1])
+{
+    memcpy(out, API_TOKEN_PREFIX, API_TOKEN_PREFIX_LEN);
+    token_generate(out + API_TOKEN_PREFIX_LEN);
+}
+
+int api_token_well_formed(const char *s, size_t len)
+{
+    return s != NULL && len == API_TOKEN_TEXT_LEN &&
+           memcmp(s, API_TOKEN_PREFIX, API_TOKEN_PREFIX_LEN) == 0 &&
+           token_well_formed(s + API_TOKEN_PREFIX_LEN, TOKEN_TEXT_LEN);
+}
+
 int token_well_formed(const char *s, size_t len)
 {
     if (!s || len != TOKEN_TEXT_LEN)

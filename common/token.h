@@ -10,6 +10,13 @@
 /* SHA-256 as lower-case hex. */
 #define TOKEN_HASH_LEN 64
 
+/* An API token (docs/API.md): a prefix that says what it is (so that a
+ * leaked one is easy to spot and the gateway knows where to look it up),
+ * then a token's 256 random bits. */
+#define API_TOKEN_PREFIX     "rcy_"
+#define API_TOKEN_PREFIX_LEN 4
+#define API_TOKEN_TEXT_LEN   (API_TOKEN_PREFIX_LEN + TOKEN_TEXT_LEN)
+
 /* Must be called once before any other token function; 0 on success. */
 int token_init(void);
 
@@ -28,5 +35,10 @@ int token_equal(const char *a, const char *b);
 
 /* 1 when s is a well-formed token (length and alphabet). */
 int token_well_formed(const char *s, size_t len);
+
+void api_token_generate(char out[API_TOKEN_TEXT_LEN + 1]);
+
+/* 1 when s is a well-formed API token: the prefix, then a token. */
+int api_token_well_formed(const char *s, size_t len);
 
 #endif

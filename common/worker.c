@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "trace.h"
 #include "worker.h"
 
 struct worker {
@@ -40,8 +41,15 @@ static int nap(worker *w)
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    while (!nap(w))
+    while (!nap(w)) {
+        /* Each run is a trace of its own, so its log lines and the RPCs it
+         * makes can be followed like a request's. */
+        trace_ctx trace;
+        trace_begin(&trace, NULL, NULL);
+        trace_set(&trace);
         w->fn(w->arg);
+        trace_set(NULL);
+    }
     return NULL;
 }
 

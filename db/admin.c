@@ -1,6 +1,7 @@
 /* admin.c - rcycle-admin, the operator's tool.
  *
  *   rcycle-admin import-hardware [--skip-bad] FILE.csv
+ *   rcycle-admin verify-audit [--heads FILE] FILE|-   (admin_verify.c)
  *
  * Loads or updates hardware registry entries from a CSV export of the site's
  * asset system (see hardware_csv.h for the columns). Every bad line is
@@ -13,10 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "hardware_csv.h"
 #include "pgtool.h"
 
-#define PROG "rcycle-admin"
+#define PROG ADMIN_PROG
 
 static const char upsert_sql[] =
     "INSERT INTO listings.hardware (serial_number, manufacturer, model, category, cpu, ram, "
@@ -29,10 +31,18 @@ static const char upsert_sql[] =
     "other = EXCLUDED.other, has_storage_media = EXCLUDED.has_storage_media, updated_at = now() "
     "RETURNING (xmax = 0)";
 
-static int usage(void)
+/* One event on the listings chain for the whole import, in its transaction.
+ * No user signed in: the database role that ran it is named instead. */
+static const char audit_sql[] =
+    "INSERT INTO listings.events (entity, action, note) "
+    "VALUES ('registry', 'imported', $1 || ' (database role ' || session_user || ')')";
+
+int admin_usage(void)
 {
     fprintf(stderr, "usage: " PROG " import-hardware [--skip-bad] FILE.csv\n"
-                    "  (DATABASE_URL names the database)\n");
+                    "  (DATABASE_URL names the database)\n"
+                    "       " PROG " verify-audit [--heads FILE] FILE|-\n"
+                    "  (an audit export; no database)\n");
     return 2;
 }
 
@@ -58,13 +68,31 @@ static pgt_status upsert_row(PGconn *pg, const hw_row *row, int *inserted, int *
     return PGT_OK;
 }
 
-/* Upserts every row in one transaction; counts inserted and updated. */
-static pgt_status load_rows(PGconn *pg, const hw_import *imp, int *inserted, int *updated,
-                            pgt_error *err)
+static pgt_status record_import(PGconn *pg, const char *path, const hw_import *imp, int inserted,
+                                int updated, pgt_error *err)
+{
+    const char *base = strrchr(path, '/');
+    char note[320];
+    snprintf(note, sizeof note, "%.200s: %d added, %d updated, %zu skipped", base ? base + 1 : path,
+             inserted, updated, imp->nerrors);
+    const char *params[] = {note};
+    PGresult *res;
+    pgt_status status = pgt_exec_params(pg, audit_sql, 1, params, "audit event", &res, err);
+    if (status == PGT_OK)
+        PQclear(res);
+    return status;
+}
+
+/* Upserts every row and records the import in one transaction; counts
+ * inserted and updated. */
+static pgt_status load_rows(PGconn *pg, const char *path, const hw_import *imp, int *inserted,
+                            int *updated, pgt_error *err)
 {
     pgt_status status = pgt_exec(pg, "BEGIN", "database", err);
     for (size_t i = 0; status == PGT_OK && i < imp->nrows; i++)
         status = upsert_row(pg, &imp->rows[i], inserted, updated, err);
+    if (status == PGT_OK)
+        status = record_import(pg, path, imp, *inserted, *updated, err);
     if (status == PGT_OK)
         status = pgt_exec(pg, "COMMIT", "database", err);
     else
@@ -79,7 +107,7 @@ static pgt_status load(const char *path, const hw_import *imp, pgt_error *err)
     pgt_status status = pgt_connect(pgt_database_url(), PROG, PGT_CONNECT_TIMEOUT_S, &pg, err);
     int inserted = 0, updated = 0;
     if (status == PGT_OK)
-        status = load_rows(pg, imp, &inserted, &updated, err);
+        status = load_rows(pg, path, imp, &inserted, &updated, err);
     if (status == PGT_OK)
         printf("%s: %d added, %d updated, %zu skipped\n", path, inserted, updated, imp->nerrors);
     PQfinish(pg);
@@ -116,8 +144,10 @@ static int import_hardware(const char *path, int skip_bad)
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "verify-audit") == 0)
+        return admin_verify_audit(argc - 2, argv + 2);
     if (argc < 2 || strcmp(argv[1], "import-hardware") != 0)
-        return usage();
+        return admin_usage();
     int skip_bad = 0;
     const char *path = NULL;
     for (int i = 2; i < argc; i++) {
@@ -126,7 +156,7 @@ int main(int argc, char **argv)
         else if (path == NULL && argv[i][0] != '-')
             path = argv[i];
         else
-            return usage();
+            return admin_usage();
     }
-    return path ? import_hardware(path, skip_bad) : usage();
+    return path ? import_hardware(path, skip_bad) : admin_usage();
 }

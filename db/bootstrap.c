@@ -1,7 +1,8 @@
 /* bootstrap.c - what rcycle-migrate does before any migration: it takes the
  * lock that serialises concurrent runs (the db-init Job and `make run` use
  * the same tool) and runs bootstrap.sql (schemas, service roles,
- * schema_migrations). */
+ * schema_migrations, the audit role and chain functions); and after them,
+ * audit_seal.sql (the events tables handed to the audit role). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,29 @@ static pgt_status lock_migrations(PGconn *conn, pgt_error *err)
     return pgt_exec(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", "advisory lock", err);
 }
 
+/* Runs MIGRATIONS_DIR/../name. */
+static pgt_status run_beside(PGconn *conn, const char *migrations_dir, const char *name,
+                             pgt_error *err)
+{
+    size_t n = strlen("../") + strlen(name) + 1;
+    char *rel = malloc(n);
+    if (!rel)
+        return pgt_nomem(err);
+    snprintf(rel, n, "../%s", name);
+    char *path = pgt_path_join(migrations_dir, rel);
+    free(rel);
+    if (!path)
+        return pgt_nomem(err);
+    pgt_status status = pgt_run_file(conn, path, NULL, err);
+    free(path);
+    return status;
+}
+
+pgt_status migrate_seal(PGconn *conn, const char *migrations_dir, pgt_error *err)
+{
+    return run_beside(conn, migrations_dir, "audit_seal.sql", err);
+}
+
 pgt_status migrate_bootstrap(PGconn *conn, const char *migrations_dir, pgt_error *err)
 {
     /* Keeps "already exists, skipping" notices of the idempotent bootstrap
@@ -38,10 +62,5 @@ pgt_status migrate_bootstrap(PGconn *conn, const char *migrations_dir, pgt_error
         status = lock_migrations(conn, err);
     if (status != PGT_OK)
         return status;
-    char *path = pgt_path_join(migrations_dir, "../bootstrap.sql");
-    if (!path)
-        return pgt_nomem(err);
-    status = pgt_run_file(conn, path, NULL, err);
-    free(path);
-    return status;
+    return run_beside(conn, migrations_dir, "bootstrap.sql", err);
 }

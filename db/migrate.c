@@ -83,6 +83,8 @@ int main(int argc, char **argv)
         status = migrate_bootstrap(conn, opt.migrations_dir, &err);
     if (status == PGT_OK)
         status = migrate_schemas(conn, opt.migrations_dir, &err);
+    if (status == PGT_OK)
+        status = migrate_seal(conn, opt.migrations_dir, &err);
     if (status == PGT_OK && opt.seed_dir)
         status = migrate_seed(conn, opt.seed_dir, &err);
     if (status != PGT_OK)

@@ -16,6 +16,11 @@ pgt_status migrate_bootstrap(PGconn *conn, const char *migrations_dir, pgt_error
  * then each service role's grants on its schema. */
 pgt_status migrate_schemas(PGconn *conn, const char *migrations_dir, pgt_error *err);
 
+/* bootstrap.c: MIGRATIONS_DIR/../audit_seal.sql, after the migrations: the
+ * events tables and their chain heads belong to rcycle_audit, the service
+ * roles may only insert and read them. */
+pgt_status migrate_seal(PGconn *conn, const char *migrations_dir, pgt_error *err);
+
 /* seed.c: the .sql files of seed_dir, in name order, in one transaction. */
 pgt_status migrate_seed(PGconn *conn, const char *seed_dir, pgt_error *err);
 

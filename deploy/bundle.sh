@@ -9,6 +9,7 @@
 #     manifests/production-external-db.yaml   registry.example.internal/rcycle/NAME:TAG
 #     k8s/                       the kustomize tree, for a site that adjusts more
 #     secret.sh, k8s/secret.template.yaml     makes the Secret rcycle-db
+#     tls.sh, certs.sh           make the site's RPC CA and the Secrets rcycle-rpc-tls-*
 #     load-and-apply.sh          pushes the images to the site's registry, names
 #                                it in the manifests, applies them, waits
 #     SHA256SUMS                 of every file above
@@ -34,6 +35,8 @@ done
 cp -a "$DEPLOY_DIR/k8s" "$dir/k8s"
 cp "$DEPLOY_DIR/secret.sh" "$dir/secret.sh"
 sed -i 's|^TEMPLATE=.*|TEMPLATE=$HERE/k8s/secret.template.yaml|' "$dir/secret.sh"
+install -m 0755 "$DEPLOY_DIR/tls.sh" "$dir/tls.sh"
+install -m 0755 "$DEPLOY_ROOT/scripts/certs.sh" "$dir/certs.sh"
 install -m 0755 "$DEPLOY_DIR/bundle/load-and-apply.sh" "$dir/load-and-apply.sh"
 sed -i "s|^TAG=.*|TAG=$RCYCLE_IMAGE_TAG|" "$dir/load-and-apply.sh"
 cp "$DEPLOY_DIR/README.md" "$dir/README.md"

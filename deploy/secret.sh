@@ -12,7 +12,11 @@
 #   optionally USERS_DB_PASSWORD/LISTINGS_DB_PASSWORD/CLAIMS_DB_PASSWORD
 #   (db-init then sets them on the roles rcycle_users/_listings/_claims).
 # Any of POSTGRES_PASSWORD, *_DB_PASSWORD set in the environment is used
-# instead of a random one; RCYCLE_SEED_PASSWORD fills SEED_PASSWORD (kind).
+# instead of a random one; RCYCLE_SEED_PASSWORD fills SEED_PASSWORD (kind);
+# RCYCLE_OIDC_CLIENT_SECRET fills OIDC_CLIENT_SECRET (the IdP's client
+# secret for single sign-on; empty leaves single sign-on's secret unset);
+# RCYCLE_SMTP_PASSWORD fills SMTP_PASSWORD (the mail relay's login, empty
+# for a relay without one).
 # RCYCLE_DB_HOST (postgres), RCYCLE_DB_PORT (5432), RCYCLE_DB_NAME (rcycle)
 # and RCYCLE_DB_PARAMS (e.g. sslmode=require) shape the in-cluster URLs.
 #
@@ -99,8 +103,20 @@ else
   LISTINGS_DATABASE_URL="postgresql://rcycle_listings:$LISTINGS_DB_PASSWORD@$host:$port/$db?$params"
   CLAIMS_DATABASE_URL="postgresql://rcycle_claims:$CLAIMS_DB_PASSWORD@$host:$port/$db?$params"
 fi
+# The IdP's client secret is not ours to make either: kept like the seed's.
+if [[ -n $out && -f $out && -z ${RCYCLE_OIDC_CLIENT_SECRET:-} ]]; then
+  kept=$(existing_value OIDC_CLIENT_SECRET) && RCYCLE_OIDC_CLIENT_SECRET=$kept
+fi
+# So is the relay's password.
+if [[ -n $out && -f $out && -z ${RCYCLE_SMTP_PASSWORD:-} ]]; then
+  kept=$(existing_value SMTP_PASSWORD) && RCYCLE_SMTP_PASSWORD=$kept
+fi
 # shellcheck disable=SC2034 # read by render through ${!name}
 SEED_PASSWORD=${RCYCLE_SEED_PASSWORD:-}
+# shellcheck disable=SC2034 # read by render through ${!name}
+SMTP_PASSWORD=${RCYCLE_SMTP_PASSWORD:-}
+# shellcheck disable=SC2034 # read by render through ${!name}
+OIDC_CLIENT_SECRET=${RCYCLE_OIDC_CLIENT_SECRET:-}
 
 # Each ${NAME} of the template becomes the value as a YAML double-quoted
 # string body (backslash and double quote escaped; no newlines allowed).

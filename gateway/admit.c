@@ -4,6 +4,9 @@
 
 #include "admit.h"
 
+/* The longest next path kept: what a redirect's Location can carry. */
+#define ADMIT_NEXT_MAX 1024
+
 int admit_path_has_nul(const char *path, size_t len)
 {
     if (memchr(path, '\0', len) != NULL)
@@ -12,6 +15,17 @@ int admit_path_has_nul(const char *path, size_t len)
         if (path[i] == '%' && path[i + 1] == '0' && path[i + 2] == '0')
             return 1;
     return 0;
+}
+
+int admit_next_path(const char *next)
+{
+    if (next == NULL || next[0] != '/' || next[1] == '/' || next[1] == '\\' ||
+        strlen(next) > ADMIT_NEXT_MAX)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)next; *p != '\0'; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == '\\')
+            return 0;
+    return 1;
 }
 
 int admit_is_json_type(const char *value, size_t len)

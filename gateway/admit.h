@@ -39,6 +39,12 @@ admit_result admit_request(const gw_route *table, size_t n, const admit_head *he
  * a file name cut at the NUL would be served under the type of what follows. */
 int admit_path_has_nul(const char *path, size_t len);
 
+/* 1 when next (a decoded query value) is a path on this origin that a
+ * redirect may go to: "/" then anything but a second "/" or a "\\", and no
+ * backslash or control character anywhere (browsers read "/\\host" and
+ * "/\thost" as another host). */
+int admit_next_path(const char *next);
+
 /* 1 for application/json, any case, with or without parameters. */
 int admit_is_json_type(const char *value, size_t len);
 

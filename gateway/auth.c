@@ -9,13 +9,16 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "log.h"
 
 #define SESSION_COOKIE    "rcycle_session"
 #define SESSION_MAX_AGE_S 43200
 
-static int copy_token(gw_exchange *ex, const char *s, size_t len)
+/* A Bearer credential may be a session token or an API token (api 1); a
+ * cookie only ever holds a session, which login set (api 0). */
+static int copy_token(gw_exchange *ex, const char *s, size_t len, int api)
 {
-    if (!token_well_formed(s, len))
+    if (!token_well_formed(s, len) && !(api && api_token_well_formed(s, len)))
         return 0;
     memcpy(ex->token, s, len);
     ex->token[len] = '\0';
@@ -29,13 +32,12 @@ static int token_from_authorization(gw_exchange *ex, h2o_iovec_t v)
     static const char scheme[] = "bearer ";
     if (v.len < sizeof scheme - 1 || strncasecmp(v.base, scheme, sizeof scheme - 1) != 0)
         return 0;
-    return copy_token(ex, v.base + sizeof scheme - 1, v.len - (sizeof scheme - 1));
+    return copy_token(ex, v.base + sizeof scheme - 1, v.len - (sizeof scheme - 1), 1);
 }
 
-/* Looks for rcycle_session=<token> among "a=b; c=d" pairs. */
-static int token_from_cookie(gw_exchange *ex, h2o_iovec_t v)
+int gw_cookie_in(h2o_iovec_t v, const char *cookie, h2o_iovec_t *value)
 {
-    static const char name[] = SESSION_COOKIE "=";
+    size_t name_len = strlen(cookie);
     size_t i = 0;
     while (i < v.len) {
         while (i < v.len && (v.base[i] == ' ' || v.base[i] == ';'))
@@ -43,11 +45,21 @@ static int token_from_cookie(gw_exchange *ex, h2o_iovec_t v)
         size_t end = i;
         while (end < v.len && v.base[end] != ';')
             end++;
-        if (end - i > sizeof name - 1 && memcmp(v.base + i, name, sizeof name - 1) == 0)
-            return copy_token(ex, v.base + i + sizeof name - 1, end - i - (sizeof name - 1));
+        if (end - i > name_len && memcmp(v.base + i, cookie, name_len) == 0 &&
+            v.base[i + name_len] == '=') {
+            *value = h2o_iovec_init(v.base + i + name_len + 1, end - i - name_len - 1);
+            return 1;
+        }
         i = end;
     }
     return 0;
+}
+
+/* Looks for rcycle_session=<token> among "a=b; c=d" pairs. */
+static int token_from_cookie(gw_exchange *ex, h2o_iovec_t v)
+{
+    h2o_iovec_t value;
+    return gw_cookie_in(v, SESSION_COOKIE, &value) && copy_token(ex, value.base, value.len, 0);
 }
 
 /* Returns 1 when the request carries a well-formed token. A present but
@@ -98,15 +110,56 @@ void gw_set_user(gw_exchange *ex, Rcycle__Users__User *user)
     ex->caller.user_id = user->id;
     ex->caller.department = user->department;
     ex->caller.email = user->email;
+    ex->caller.name = user->name;
     ex->caller.n_roles = user->n_roles;
     ex->caller.roles = user->roles;
+}
+
+/* docs/API.md: a read token may only GET; no token may use the routes that
+ * need a session (creating tokens, changing users). 1 when allowed, else
+ * answered 403 and logged without the secret. */
+static int scope_allows(gw_exchange *ex)
+{
+    const char *why = NULL;
+    if (ex->token_scope == GW_SCOPE_SESSION)
+        return 1;
+    if (ex->route->flags & ROUTE_SESSION)
+        why = "this request needs a signed-in session, not an API token";
+    else if (ex->token_scope == GW_SCOPE_READ && is_unsafe_method(ex->req))
+        why = "this API token has the read scope only";
+    if (why == NULL)
+        return 1;
+    log_info(ex->request_id, "security: api token refused (%s) token=%lld user=%lld %s %s", why,
+             (long long)ex->token_id, (long long)ex->user->id, ex->route->method,
+             ex->route->pattern);
+    gw_respond_error(ex, RC_PERMISSION_DENIED, why);
+    return 0;
+}
+
+/* Takes the user and scope out of who (which the caller frees) and runs
+ * the route if the credential may. */
+static void start_as(gw_exchange *ex, Rcycle__Users__AuthenticateReply *who)
+{
+    Rcycle__Users__User *user = who->user;
+    who->user = NULL;
+    gw_set_user(ex, user);
+    ex->token_scope = who->token_scope == NULL                 ? GW_SCOPE_SESSION
+                      : strcmp(who->token_scope, "write") == 0 ? GW_SCOPE_WRITE
+                                                               : GW_SCOPE_READ;
+    ex->token_id = who->token_id;
+    rcycle__users__authenticate_reply__free_unpacked(who, NULL);
+    if (scope_allows(ex))
+        gw_start_route(ex);
 }
 
 static void on_authenticated(gw_exchange *ex, rpc_reply *reply, void *arg)
 {
     (void)arg;
     if (reply->code == RC_UNAUTHENTICATED) {
-        gw_respond_error(ex, RC_UNAUTHENTICATED, "invalid or expired session");
+        gw_respond_error(ex, RC_UNAUTHENTICATED,
+                         api_token_well_formed(ex->token, strlen(ex->token))
+                             ? "invalid, expired or revoked API token"
+                             : "invalid or expired session");
         return;
     }
     if (reply->code != RC_OK) {
@@ -117,13 +170,8 @@ static void on_authenticated(gw_exchange *ex, rpc_reply *reply, void *arg)
         (Rcycle__Users__AuthenticateReply *)gw_unpack_reply(ex, RPC_USERS_AUTHENTICATE, reply);
     if (r == NULL)
         return;
-    auth_cache_put(ex->gw->auth, ex->token, r->user, rpc_now_ms());
-    /* Take the user out of the reply so that it outlives it. */
-    Rcycle__Users__User *user = r->user;
-    r->user = NULL;
-    rcycle__users__authenticate_reply__free_unpacked(r, NULL);
-    gw_set_user(ex, user);
-    gw_start_route(ex);
+    auth_cache_put(ex->gw->auth, ex->token, r, rpc_now_ms());
+    start_as(ex, r);
 }
 
 void gw_authenticate(gw_exchange *ex)
@@ -136,10 +184,10 @@ void gw_authenticate(gw_exchange *ex)
         gw_respond_error(ex, RC_PERMISSION_DENIED, "missing or invalid X-CSRF-Token header");
         return;
     }
-    Rcycle__Users__User *cached = auth_cache_get(ex->gw->auth, ex->token, rpc_now_ms());
+    Rcycle__Users__AuthenticateReply *cached =
+        auth_cache_get(ex->gw->auth, ex->token, rpc_now_ms());
     if (cached != NULL) {
-        gw_set_user(ex, cached);
-        gw_start_route(ex);
+        start_as(ex, cached);
         return;
     }
     Rcycle__Users__AuthenticateRequest r = RCYCLE__USERS__AUTHENTICATE_REQUEST__INIT;

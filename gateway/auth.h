@@ -13,6 +13,10 @@ void gw_authenticate(gw_exchange *ex);
 /* Makes user the exchange's caller; the exchange takes ownership. */
 void gw_set_user(gw_exchange *ex, Rcycle__Users__User *user);
 
+/* Finds cookie's value among the "a=b; c=d" pairs of one Cookie header v;
+ * 1 when found (*value points into v). */
+int gw_cookie_in(h2o_iovec_t v, const char *cookie, h2o_iovec_t *value);
+
 /* The Set-Cookie value for a new session token, or one that clears it. */
 void gw_session_cookie(const gateway *gw, const char *token, char *out, size_t out_len);
 

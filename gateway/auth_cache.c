@@ -1,5 +1,7 @@
-/* auth_cache.c - a chained hash table of token hash -> packed user, with a
- * fixed time to live. */
+/* auth_cache.c - a chained hash table of token hash -> packed
+ * AuthenticateReply, with a fixed time to live, and the users whose tokens
+ * may not be cached for now (fences). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,14 +14,31 @@ typedef struct auth_entry {
     struct auth_entry *next;
     char token_hash[TOKEN_HASH_LEN + 1];
     int64_t expires_ms;
-    uint8_t *user; /* packed Rcycle__Users__User; NULL for a forgotten token */
+    int64_t user_id;
+    uint8_t *user; /* packed AuthenticateReply; NULL for a forgotten token */
     size_t user_len;
 } auth_entry;
 
+/* A user whose tokens are not cached until expires_ms. There are as many as
+ * admin changes to users in AUTH_CACHE_TTL_MS. */
+typedef struct user_fence {
+    struct user_fence *next;
+    int64_t user_id;
+    int64_t expires_ms;
+} user_fence;
+
+/* Lock rule: every event loop uses the one cache, so each public function
+ * holds mu for all it reads or changes of the table and the fences, and
+ * only the static functions below, called with mu held, touch them. Holding
+ * it across a whole check-then-store (auth_cache_put) is what keeps a
+ * logout on one loop from being undone by a late Authenticate on another.
+ * Hashing a token needs no lock and is done before taking it. */
 struct auth_cache {
+    pthread_mutex_t mu;
     auth_entry *buckets[AUTH_CACHE_BUCKETS];
     size_t count;
     size_t max_entries;
+    user_fence *fences;
 };
 
 auth_cache *auth_cache_create(size_t max_entries)
@@ -28,6 +47,7 @@ auth_cache *auth_cache_create(size_t max_entries)
     if (c == NULL)
         abort();
     c->max_entries = max_entries;
+    pthread_mutex_init(&c->mu, NULL);
     return c;
 }
 
@@ -42,16 +62,18 @@ enum sweep_what {
     SWEEP_EXPIRED, /* past their time */
     SWEEP_USERS,   /* every cached user; tombstones stay until they expire */
     SWEEP_ALL,
+    SWEEP_ONE_USER, /* the cached tokens of one user */
 };
 
-static void sweep(auth_cache *c, int64_t now_ms, enum sweep_what what)
+static void sweep_user(auth_cache *c, int64_t now_ms, enum sweep_what what, int64_t user_id)
 {
     for (size_t b = 0; b < AUTH_CACHE_BUCKETS; b++) {
         auth_entry **link = &c->buckets[b];
         while (*link != NULL) {
             auth_entry *e = *link;
             int drop = what == SWEEP_ALL || e->expires_ms <= now_ms ||
-                       (what == SWEEP_USERS && e->user != NULL);
+                       (what == SWEEP_USERS && e->user != NULL) ||
+                       (what == SWEEP_ONE_USER && e->user != NULL && e->user_id == user_id);
             if (drop) {
                 *link = e->next;
                 free_entry(e);
@@ -63,11 +85,42 @@ static void sweep(auth_cache *c, int64_t now_ms, enum sweep_what what)
     }
 }
 
+static void sweep(auth_cache *c, int64_t now_ms, enum sweep_what what)
+{
+    sweep_user(c, now_ms, what, 0);
+}
+
+/* Drops the fences that expired; with now_ms INT64_MAX, all. */
+static void drop_fences(auth_cache *c, int64_t now_ms)
+{
+    user_fence **link = &c->fences;
+    while (*link != NULL) {
+        user_fence *f = *link;
+        if (f->expires_ms <= now_ms) {
+            *link = f->next;
+            free(f);
+        } else {
+            link = &f->next;
+        }
+    }
+}
+
+static int fenced(auth_cache *c, int64_t user_id, int64_t now_ms)
+{
+    drop_fences(c, now_ms);
+    for (const user_fence *f = c->fences; f != NULL; f = f->next)
+        if (f->user_id == user_id)
+            return 1;
+    return 0;
+}
+
 void auth_cache_destroy(auth_cache *c)
 {
     if (c == NULL)
         return;
     sweep(c, 0, SWEEP_ALL);
+    drop_fences(c, INT64_MAX);
+    pthread_mutex_destroy(&c->mu);
     free(c);
 }
 
@@ -89,21 +142,24 @@ static auth_entry **find_link(auth_cache *c, const char *token_hash)
     return link;
 }
 
-Rcycle__Users__User *auth_cache_get(auth_cache *c, const char *token, int64_t now_ms)
+Rcycle__Users__AuthenticateReply *auth_cache_get(auth_cache *c, const char *token, int64_t now_ms)
 {
     char hash[TOKEN_HASH_LEN + 1];
     token_hash_hex(token, hash);
+    pthread_mutex_lock(&c->mu);
     auth_entry **link = find_link(c, hash);
     auth_entry *e = *link;
-    if (e == NULL)
-        return NULL;
-    if (e->expires_ms <= now_ms) {
+    Rcycle__Users__AuthenticateReply *who = NULL;
+    if (e != NULL && e->expires_ms <= now_ms) {
         *link = e->next;
         free_entry(e);
         c->count--;
-        return NULL;
+    } else if (e != NULL && e->user != NULL) {
+        /* Unpacked under the lock: another loop may replace the entry. */
+        who = rcycle__users__authenticate_reply__unpack(NULL, e->user_len, e->user);
     }
-    return e->user ? rcycle__users__user__unpack(NULL, e->user_len, e->user) : NULL;
+    pthread_mutex_unlock(&c->mu);
+    return who;
 }
 
 /* Adds an entry for hash, replacing any; user NULL makes a tombstone.
@@ -114,7 +170,8 @@ Rcycle__Users__User *auth_cache_get(auth_cache *c, const char *token, int64_t no
  * are only a shortcut); a user that still finds no room is not cached.
  * Tombstones beyond the bound are as many as logouts in AUTH_CACHE_TTL_MS,
  * and each logout needed a sign-in, which svc-users rate-limits. */
-static void store(auth_cache *c, const char *hash, const Rcycle__Users__User *user, int64_t now_ms)
+static void store(auth_cache *c, const char *hash, const Rcycle__Users__AuthenticateReply *user,
+                  int64_t now_ms)
 {
     auth_entry **link = find_link(c, hash);
     if (*link != NULL) {
@@ -135,11 +192,12 @@ static void store(auth_cache *c, const char *hash, const Rcycle__Users__User *us
     memcpy(e->token_hash, hash, sizeof e->token_hash);
     e->expires_ms = now_ms + AUTH_CACHE_TTL_MS;
     if (user != NULL) {
-        e->user_len = rcycle__users__user__get_packed_size(user);
+        e->user_id = user->user->id;
+        e->user_len = rcycle__users__authenticate_reply__get_packed_size(user);
         e->user = malloc(e->user_len ? e->user_len : 1);
         if (e->user == NULL)
             abort();
-        rcycle__users__user__pack(user, e->user);
+        rcycle__users__authenticate_reply__pack(user, e->user);
     }
     size_t b = bucket_of(e->token_hash);
     e->next = c->buckets[b];
@@ -147,25 +205,58 @@ static void store(auth_cache *c, const char *hash, const Rcycle__Users__User *us
     c->count++;
 }
 
-void auth_cache_put(auth_cache *c, const char *token, const Rcycle__Users__User *user,
+void auth_cache_put(auth_cache *c, const char *token, const Rcycle__Users__AuthenticateReply *who,
                     int64_t now_ms)
 {
     char hash[TOKEN_HASH_LEN + 1];
     token_hash_hex(token, hash);
+    pthread_mutex_lock(&c->mu);
     auth_entry *e = *find_link(c, hash);
-    if (e != NULL && e->user == NULL && e->expires_ms > now_ms)
-        return;
-    store(c, hash, user, now_ms);
+    int refused = (e != NULL && e->user == NULL && e->expires_ms > now_ms) ||
+                  fenced(c, who->user->id, now_ms);
+    if (!refused)
+        store(c, hash, who, now_ms);
+    pthread_mutex_unlock(&c->mu);
 }
 
-size_t auth_cache_count(const auth_cache *c)
+size_t auth_cache_count(auth_cache *c)
 {
-    return c->count;
+    pthread_mutex_lock(&c->mu);
+    size_t n = c->count;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+static void store_tombstone(auth_cache *c, const char *hash, int64_t now_ms)
+{
+    pthread_mutex_lock(&c->mu);
+    store(c, hash, NULL, now_ms);
+    pthread_mutex_unlock(&c->mu);
 }
 
 void auth_cache_forget(auth_cache *c, const char *token, int64_t now_ms)
 {
     char hash[TOKEN_HASH_LEN + 1];
     token_hash_hex(token, hash);
-    store(c, hash, NULL, now_ms);
+    store_tombstone(c, hash, now_ms);
+}
+
+void auth_cache_forget_hash(auth_cache *c, const char *token_hash, int64_t now_ms)
+{
+    if (strlen(token_hash) == TOKEN_HASH_LEN)
+        store_tombstone(c, token_hash, now_ms);
+}
+
+void auth_cache_forget_user(auth_cache *c, int64_t user_id, int64_t now_ms)
+{
+    user_fence *f = malloc(sizeof *f);
+    if (f == NULL)
+        abort();
+    pthread_mutex_lock(&c->mu);
+    sweep_user(c, now_ms, SWEEP_ONE_USER, user_id);
+    drop_fences(c, now_ms);
+    *f = (user_fence){
+        .next = c->fences, .user_id = user_id, .expires_ms = now_ms + AUTH_CACHE_TTL_MS};
+    c->fences = f;
+    pthread_mutex_unlock(&c->mu);
 }

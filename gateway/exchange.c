@@ -119,11 +119,13 @@ static void log_and_count(const gw_exchange *ex, int status)
              ex->route ? ex->route->pattern : "unmatched", status, seconds * 1000.0);
 }
 
-static void respond(gw_exchange *ex, int status, const char *body, size_t len)
+/* The head every response starts with; NULL when there is no one to answer
+ * or the request was answered already. */
+static h2o_req_t *start_head(gw_exchange *ex, int status)
 {
     h2o_req_t *req = ex->req;
     if (req == NULL || ex->responded)
-        return;
+        return NULL;
     ex->responded = 1;
     log_and_count(ex, status);
     req->res.status = status;
@@ -132,13 +134,38 @@ static void respond(gw_exchange *ex, int status, const char *body, size_t len)
      * 404 (static_ui.c). */
     h2o_set_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0,
                           ex->request_id, strlen(ex->request_id), 1);
+    char traceparent[TRACEPARENT_LEN];
+    trace_traceparent(&ex->trace, traceparent);
+    /* h2o keeps a pointer to the value, not a copy: it goes in the pool. */
+    h2o_iovec_t value = h2o_strdup(&req->pool, traceparent, strlen(traceparent));
+    h2o_set_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("traceparent"), 0, value.base,
+                          value.len, 1);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
+    return req;
+}
+
+static void respond(gw_exchange *ex, int status, const char *body, size_t len)
+{
+    h2o_req_t *req = start_head(ex, status);
+    if (req == NULL)
+        return;
     if (len > 0)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                        H2O_STRLIT(JSON_CONTENT_TYPE));
     req->res.content_length = len;
     h2o_send_inline(req, body, len);
+}
+
+int gw_start_stream(gw_exchange *ex, int status, const char *content_type, h2o_generator_t *gen)
+{
+    h2o_req_t *req = start_head(ex, status);
+    if (req == NULL)
+        return -1;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+                   strlen(content_type));
+    h2o_start_response(req, gen);
+    return 0;
 }
 
 void gw_respond_json(gw_exchange *ex, int status, json_t *body)
@@ -184,6 +211,12 @@ void gw_respond_no_content(gw_exchange *ex)
     respond(ex, 204, "", 0);
 }
 
+void gw_respond_redirect(gw_exchange *ex, const char *location)
+{
+    gw_add_header(ex, "location", location);
+    respond(ex, 302, "", 0);
+}
+
 void gw_add_header(gw_exchange *ex, const char *name, const char *value)
 {
     if (ex->req == NULL)
@@ -205,7 +238,9 @@ ProtobufCMessage *gw_unpack_reply(gw_exchange *ex, const ProtobufCMethodDescript
 }
 
 /* The JSON array of a list reply (gw_view.item): the reply's list
- * (pb_list_field), and X-Total-Count from its int64 `total` if it has one. */
+ * (pb_list_field), X-Total-Count from its int64 `total` if it has one, and
+ * with it X-Total-Count-Exact, "false" when its bool `total_capped` says the
+ * count stopped at a cap (a lower bound), as GET /api/audit says it. */
 static json_t *list_json(gw_exchange *ex, const ProtobufCMessage *msg, const gw_view *view,
                          void *arg)
 {
@@ -221,6 +256,12 @@ static json_t *list_json(gw_exchange *ex, const ProtobufCMessage *msg, const gw_
                  *(const int64_t *)((const char *)msg + total->offset));
         gw_add_header(ex, "x-total-count", text);
     }
+    const ProtobufCFieldDescriptor *capped =
+        protobuf_c_message_descriptor_get_field_by_name(d, "total_capped");
+    if (capped != NULL && capped->type == PROTOBUF_C_TYPE_BOOL)
+        gw_add_header(ex, "x-total-count-exact",
+                      *(const protobuf_c_boolean *)((const char *)msg + capped->offset) ? "false"
+                                                                                        : "true");
     json_t *out = json_array();
     ProtobufCMessage *const *items = pb_messages(msg, list);
     for (size_t k = 0; k < pb_count(msg, list); k++)
@@ -307,7 +348,9 @@ void gw_on_rpc_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messag
         } else {
             /* ex may be freed inside (the response can end the request), so
              * it is not touched after this call. */
+            trace_set(&ex->trace);
             deliver(ex, msg, msg->reply);
+            trace_set(NULL);
         }
         rpc_reply_free(msg->reply);
         free(msg);
@@ -330,6 +373,7 @@ static void start_call(gw_exchange *ex, rpc_client *client, const ProtobufCMetho
         .request_id = ex->request_id,
         .caller = &ex->caller,
         .deadline_ms = ex->deadline_ms,
+        .trace = &ex->trace,
     };
     rc_status st = ex->gw->stopping
                        ? RC_UNAVAILABLE
@@ -431,7 +475,7 @@ static int parse_body(gw_exchange *ex)
 {
     h2o_req_t *req = ex->req;
     gateway *gw = ex->gw;
-    size_t room = GW_TREES_MAX - gw->tree_bytes;
+    size_t room = gw->trees_max - gw->tree_bytes;
     size_t cost;
     char err[JSON_ERR_LEN];
     ex->body = json_parse_object(req->entity.base ? req->entity.base : "", req->entity.len,
@@ -457,6 +501,25 @@ void gw_start_route(gw_exchange *ex)
     ex->route->start(ex);
 }
 
+/* The request's first steps, on the loop thread with its trace current. */
+static void handle_request(gw_exchange *ex)
+{
+    h2o_req_t *req = ex->req;
+    client_addr_of(&ex->gw->trusted_proxies, req, ex->client_addr);
+    rcycle__caller__init(&ex->caller);
+    ex->caller.client_addr = ex->client_addr;
+    if (take_idempotency_key(ex) != 0)
+        return;
+    if (admit(ex) != 0)
+        return;
+    /* Only login parses a body before authentication: no one can make the
+     * gateway build a JSON tree without credentials (docs/ARCHITECTURE.md). */
+    if (ex->route->flags & ROUTE_PUBLIC)
+        gw_start_route(ex);
+    else
+        gw_authenticate(ex);
+}
+
 int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req)
 {
     gw_exchange *ex = calloc(1, sizeof *ex);
@@ -469,18 +532,14 @@ int gw_on_api_request(h2o_handler_t *self, h2o_req_t *req)
     gw_exchange **slot = h2o_mem_alloc_shared(&req->pool, sizeof *slot, on_request_disposed);
     *slot = ex;
     gw_request_id(req, ex->request_id);
-    client_addr_of(&ex->gw->trusted_proxies, req, ex->client_addr);
-    rcycle__caller__init(&ex->caller);
-    ex->caller.client_addr = ex->client_addr;
-    if (take_idempotency_key(ex) != 0)
-        return 0;
-    if (admit(ex) != 0)
-        return 0;
-    /* Only login parses a body before authentication: no one can make the
-     * gateway build a JSON tree without credentials (docs/ARCHITECTURE.md). */
-    if (ex->route->flags & ROUTE_PUBLIC)
-        gw_start_route(ex);
+    ssize_t tp = h2o_find_header_by_str(&req->headers, H2O_STRLIT("traceparent"), -1);
+    if (tp != -1)
+        trace_from_traceparent(&ex->trace, req->headers.entries[tp].value.base,
+                               req->headers.entries[tp].value.len);
     else
-        gw_authenticate(ex);
+        trace_begin(&ex->trace, NULL, NULL);
+    trace_set(&ex->trace);
+    handle_request(ex);
+    trace_set(NULL);
     return 0;
 }

@@ -1,8 +1,13 @@
-/* gateway.h - the gateway's shared state and the life of one API request.
+/* gateway.h - the gateway's state and the life of one API request.
  *
- * Threads: everything here runs on the h2o event loop thread, except the
- * RPC completions, which arrive on nng threads and are handed to the loop
- * through an h2o multithread queue (h2o may only be called from its loop).
+ * Threads: the gateway runs RCYCLE_GATEWAY_THREADS h2o event loops, each on
+ * its own thread with its own `gateway` (context, connections, queue), all
+ * accepting from one listening socket. A request lives on the loop that
+ * accepted its connection, and everything here runs on that loop's thread,
+ * except the RPC completions, which arrive on nng threads and are handed to
+ * the request's loop through its h2o multithread queue (h2o may only be
+ * called from its loop). What the loops share is thread-safe: the RPC
+ * clients (nng), the auth cache (its own lock) and the read-only settings.
  *
  * An API request is a gw_exchange. It is freed by whichever comes last: the
  * end of the HTTP request (h2o disposes the request's memory pool) or the
@@ -18,16 +23,19 @@
 
 #include "auth_cache.h"
 #include "client_addr.h"
+#include "httpd.h"
 #include "query.h"
 #include "router.h"
 #include "rpc.h"
 #include "token.h"
+#include "trace.h"
 #include "users.pb-c.h"
 
 /* Room for a request id: 64 characters and the NUL. */
 #define GW_REQUEST_ID_LEN 65
 /* The JSON trees of the bodies of all exchanges in flight hold at most this
- * (json_parse_cost); a body that would pass it gets 503. */
+ * (json_parse_cost), split evenly among the loops (gateway.trees_max); a
+ * body that would pass its loop's share gets 503. */
 #define GW_TREES_MAX ((size_t)32 * 1024 * 1024)
 /* Every API request must be answered within this, RPCs included. */
 #define GW_REQUEST_DEADLINE_MS 5000
@@ -38,12 +46,14 @@ typedef struct gateway {
     h2o_accept_ctx_t accept_ctx;
     h2o_multithread_queue_t *queue;
     h2o_multithread_receiver_t rpc_done;
-    rpc_client *users;
+    rpc_client *users; /* the clients and the cache: one for all loops */
     rpc_client *listings;
     rpc_client *claims;
     auth_cache *auth;
     client_trust trusted_proxies; /* RCYCLE_TRUSTED_PROXIES */
     int cookie_secure;
+    int local_login;       /* RCYCLE_LOCAL_LOGIN, for GET /api/auth/config */
+    int oidc_enabled;      /* RCYCLE_OIDC_ISSUER is set */
     const char *bind_host; /* where the public listener listens (readiness dials it) */
     int port;
     /* RPCs whose completion has not reached the loop yet; the queue may go
@@ -54,10 +64,12 @@ typedef struct gateway {
      * the cap the listener stops accepting until one closes, because h2o
      * buffers each connection's request body whole before any handler runs
      * (docs/ARCHITECTURE.md, the gateway's memory bound). */
-    int connections;
-    int max_connections;
+    httpd_conns conns;
+    size_t max_connections; /* over all loops */
     h2o_socket_t *listener; /* NULL once shutdown began */
-    size_t tree_bytes;      /* the sum of the exchanges' tree_bytes */
+    int paused;             /* the listener is not read: the cap was reached */
+    size_t tree_bytes;      /* the sum of this loop's exchanges' tree_bytes */
+    size_t trees_max;       /* this loop's share of GW_TREES_MAX */
 } gateway;
 
 /* The h2o handler of the API paths: knows its gateway. */
@@ -67,6 +79,13 @@ typedef struct gw_handler {
 } gw_handler;
 
 typedef struct gw_exchange gw_exchange;
+
+/* What the credential of a request may do (docs/API.md, API tokens). */
+typedef enum gw_token_scope {
+    GW_SCOPE_SESSION, /* a session: whatever the user may do */
+    GW_SCOPE_READ,    /* an API token with scope read: GET only */
+    GW_SCOPE_WRITE,   /* read and write, except the routes that need a session */
+} gw_token_scope;
 
 /* How a route answers the reply of its one RPC. On OK the reply is unpacked
  * as the method's output and to_json(ex, reply, arg) (or item, below) makes
@@ -100,6 +119,9 @@ struct gw_exchange {
     int pending; /* RPCs in flight */
     int responded;
     char request_id[GW_REQUEST_ID_LEN];
+    /* The gateway's span of the request: the client's traceparent continued,
+     * or a new trace; the loop thread's current trace while it works on ex. */
+    trace_ctx trace;
     double started; /* metrics_clock() */
     int64_t deadline_ms;
     int64_t id; /* the path's {id}, when the route has one */
@@ -108,7 +130,11 @@ struct gw_exchange {
     size_t tree_bytes; /* what body may hold, counted in gateway.tree_bytes */
     int has_token;
     int token_from_cookie;
-    char token[TOKEN_TEXT_LEN + 1];
+    /* A session token, or an API token (Bearer only). */
+    char token[API_TOKEN_TEXT_LEN + 1];
+    /* Set when token is an API token: its scope (never for a session). */
+    gw_token_scope token_scope;
+    int64_t token_id;
     Rcycle__Users__User *user;         /* the authenticated user (owned) */
     char client_addr[CLIENT_ADDR_LEN]; /* client_addr_of */
     /* The user as services see it (points into user), and client_addr; sent
@@ -150,6 +176,13 @@ void gw_respond_error(gw_exchange *ex, rc_status code, const char *message);
 void gw_respond_error_json(gw_exchange *ex, rc_status code, json_t *body); /* steals body */
 void gw_respond_reply_error(gw_exchange *ex, const rpc_reply *reply);
 void gw_respond_no_content(gw_exchange *ex);
+/* 302 to location (copied), no body. */
+void gw_respond_redirect(gw_exchange *ex, const char *location);
+
+/* Starts a streamed response with generator gen (h2o_send follows, from the
+ * loop thread): logs and counts the request as answered with status now.
+ * -1 when the client has gone or the request was answered already. */
+int gw_start_stream(gw_exchange *ex, int status, const char *content_type, h2o_generator_t *gen);
 
 /* Adds a response header before responding. value is copied. */
 void gw_add_header(gw_exchange *ex, const char *name, const char *value);

@@ -22,9 +22,10 @@ static json_t *string_array(char **items, size_t n)
 
 json_t *json_from_user(const Rcycle__Users__User *u)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)u->id, "email", u->email,
-                     "name", u->name, "department", u->department, "roles",
-                     string_array(u->roles, u->n_roles));
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:b}", "id", (json_int_t)u->id, "email",
+                     u->email, "name", u->name, "department", u->department, "roles",
+                     string_array(u->roles, u->n_roles), "active", u->active, "authSource",
+                     u->auth_source, "emailNotifications", u->email_notifications);
 }
 
 json_t *json_from_listing(const Rcycle__Listings__Listing *l)
@@ -88,7 +89,22 @@ json_t *json_from_leaderboard_entry(const Rcycle__Listings__LeaderboardEntry *e)
     json_object_set_new(o, "totalTreesEquivalent", rounded(e->total_co2_saved_kg / 22.0, 1));
     json_object_set_new(o, "totalPandasProtected", rounded(e->total_co2_saved_kg / 40000.0, 4));
     json_object_set_new(o, "potentialCO2Kg", json_real(e->potential_co2_kg));
+    json_object_set_new(o, "itemsReceived", json_integer(e->items_received));
+    json_object_set_new(o, "receivedCO2Kg", json_real(e->received_co2_kg));
     json_object_set_new(o, "rank", json_integer(e->rank));
+    return o;
+}
+
+static json_t *json_from_handover(const Rcycle__Claims__Handover *h)
+{
+    if (h == NULL)
+        return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "state", json_string(h->state));
+    json_object_set_new(o, "handedOverAt", string_or_null(h->handed_over_at));
+    json_object_set_new(o, "handedOverBy", string_or_null(h->handed_over_by));
+    json_object_set_new(o, "receivedAt", string_or_null(h->received_at));
+    json_object_set_new(o, "receivedBy", string_or_null(h->received_by));
     return o;
 }
 
@@ -112,6 +128,7 @@ json_t *json_from_claim(const Rcycle__Claims__Claim *c)
     json_object_set_new(o, "deniedAt", string_or_null(c->denied_at));
     json_object_set_new(o, "deniedBy", string_or_null(c->denied_by));
     json_object_set_new(o, "denialReason", string_or_null(c->denial_reason));
+    json_object_set_new(o, "handover", json_from_handover(c->handover));
     return o;
 }
 
@@ -121,10 +138,32 @@ json_t *json_from_event(const Rcycle__Claims__Event *e)
     json_object_set_new(o, "at", json_string(e->at));
     json_object_set_new(o, "actorId", e->has_actor_id ? json_integer(e->actor_id) : json_null());
     json_object_set_new(o, "actorDepartment", string_or_null(e->actor_department));
+    json_object_set_new(o, "actorEmail", string_or_null(e->actor_email));
+    json_object_set_new(o, "actorName", string_or_null(e->actor_name));
     json_object_set_new(o, "action", json_string(e->action));
     json_object_set_new(o, "fromStatus", string_or_null(e->from_status));
     json_object_set_new(o, "toStatus", string_or_null(e->to_status));
     json_object_set_new(o, "note", string_or_null(e->note));
+    return o;
+}
+
+json_t *json_from_audit_event(const Rcycle__AuditEvent *e)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "chain", json_string(e->chain));
+    json_object_set_new(o, "seq", json_integer(e->seq));
+    json_object_set_new(o, "at", json_string(e->at));
+    json_object_set_new(o, "actorId", e->has_actor_id ? json_integer(e->actor_id) : json_null());
+    json_object_set_new(o, "actorEmail", string_or_null(e->actor_email));
+    json_object_set_new(o, "actorDepartment", string_or_null(e->actor_department));
+    json_object_set_new(o, "entity", json_string(e->entity));
+    json_object_set_new(o, "entityId", string_or_null(e->entity_id));
+    json_object_set_new(o, "action", json_string(e->action));
+    json_object_set_new(o, "fromStatus", string_or_null(e->from_status));
+    json_object_set_new(o, "toStatus", string_or_null(e->to_status));
+    json_object_set_new(o, "note", string_or_null(e->note));
+    json_object_set_new(o, "hash", json_string(e->hash));
+    json_object_set_new(o, "prevHash", json_string(e->prev_hash));
     return o;
 }
 
@@ -185,6 +224,21 @@ int json_field_id(json_t *obj, const char *key, int required, int64_t *out, int 
         return -1;
     }
     *out = json_integer_value(v);
+    *present = 1;
+    return 0;
+}
+
+int json_field_bool(json_t *obj, const char *key, int *out, int *present, char err[JSON_ERR_LEN])
+{
+    json_t *v = json_object_get(obj, key);
+    *present = 0;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v)) {
+        snprintf(err, JSON_ERR_LEN, "%s must be true or false", key);
+        return -1;
+    }
+    *out = json_is_true(v);
     *present = 1;
     return 0;
 }
@@ -256,4 +310,22 @@ json_t *json_parse_object(const char *body, size_t len, size_t budget, size_t *c
         return NULL;
     }
     return v;
+}
+
+json_t *json_from_mail(const Rcycle__Users__MailMessage *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(m->id));
+    json_object_set_new(o, "notificationId",
+                        m->has_notification_id ? json_integer(m->notification_id) : json_null());
+    json_object_set_new(o, "userId", json_integer(m->user_id));
+    json_object_set_new(o, "email", json_string(m->email));
+    json_object_set_new(o, "subject", json_string(m->subject));
+    json_object_set_new(o, "state", json_string(m->state));
+    json_object_set_new(o, "attempts", json_integer(m->attempts));
+    json_object_set_new(o, "createdAt", json_string(m->created_at));
+    json_object_set_new(o, "nextAttemptAt", string_or_null(m->next_attempt_at));
+    json_object_set_new(o, "sentAt", string_or_null(m->sent_at));
+    json_object_set_new(o, "lastError", string_or_null(m->last_error));
+    return o;
 }

@@ -18,11 +18,16 @@
 #define JSON_ERR_LEN 160
 
 json_t *json_from_user(const Rcycle__Users__User *u);
+/* An outbox row for the admin's view (GET /api/admin/mail). */
+json_t *json_from_mail(const Rcycle__Users__MailMessage *m);
 json_t *json_from_listing(const Rcycle__Listings__Listing *l);
 json_t *json_from_hardware(const Rcycle__Listings__Hardware *h);
 json_t *json_from_leaderboard_entry(const Rcycle__Listings__LeaderboardEntry *e);
 json_t *json_from_claim(const Rcycle__Claims__Claim *c);
 json_t *json_from_event(const Rcycle__Claims__Event *e);
+/* An audit event as GET /api/audit and the export give it; every field is
+ * present, null when the event has no value (docs/AUDIT.md). */
+json_t *json_from_audit_event(const Rcycle__AuditEvent *e);
 
 /* A string field: *out is the value (owned by obj) or NULL when absent or
  * null. Returns 0, or -1 with err set (wrong type, or absent when required,
@@ -39,6 +44,10 @@ int json_field_patch_string(json_t *obj, const char *key, int *present, const ch
 /* A positive integer id field. Returns 0 with *present set, or -1 with err. */
 int json_field_id(json_t *obj, const char *key, int required, int64_t *out, int *present,
                   char err[JSON_ERR_LEN]);
+
+/* A boolean field. Returns 0 with *present set (0 when absent or null), or
+ * -1 with err for any other type. */
+int json_field_bool(json_t *obj, const char *key, int *out, int *present, char err[JSON_ERR_LEN]);
 
 /* A list of strings. *out is a new array of pointers into obj (free() the
  * array only) and *n its length; NULL/0 when absent. */

@@ -12,8 +12,9 @@
 struct gw_exchange;
 
 enum {
-    ROUTE_PUBLIC = 1 << 0, /* no credentials needed */
-    ROUTE_BODY = 1 << 1,   /* takes a JSON object body */
+    ROUTE_PUBLIC = 1 << 0,  /* no credentials needed */
+    ROUTE_BODY = 1 << 1,    /* takes a JSON object body */
+    ROUTE_SESSION = 1 << 2, /* needs a session: an API token gets 403 (docs/API.md) */
 };
 
 /* Body limits of the route table (docs/API.md). */

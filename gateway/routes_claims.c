@@ -81,6 +81,16 @@ void route_withdraw_claim(gw_exchange *ex)
     call_with_claim_id(ex, RPC_CLAIMS_WITHDRAW_CLAIM, &claim_view);
 }
 
+void route_hand_over_claim(gw_exchange *ex)
+{
+    call_with_claim_id(ex, RPC_CLAIMS_HAND_OVER_CLAIM, &claim_view);
+}
+
+void route_receive_claim(gw_exchange *ex)
+{
+    call_with_claim_id(ex, RPC_CLAIMS_RECEIVE_CLAIM, &claim_view);
+}
+
 void route_deny_claim(gw_exchange *ex)
 {
     char err[JSON_ERR_LEN];

@@ -10,17 +10,22 @@ set -euo pipefail
 
 # Compilers, build tools and the C libraries of every target.
 BUILD_PKGS=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config git
+  clang-format # the code style step of make test
   clang libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang
   libh2o-dev libh2o-evloop-dev libnng-dev
   protobuf-c-compiler libprotobuf-c-dev
   libpq-dev libcmocka-dev libjansson-dev libsodium-dev libssl-dev libcsv-dev
   libyaml-dev     # rcycle-yaml2json: docs/openapi.yaml to the JSON the gateway serves
   libpg-query-dev # PostgreSQL's parser: the database tools name the failing statement
+  libcurl4-openssl-dev libcjose-dev # single sign-on: HTTPS to the IdP, ID token checks
 )
 # The private PostgreSQL of `make run`/`make test`, load tools, and curl for
-# the health checks and the bench login.
-RUN_PKGS=(postgresql-15 postgresql-contrib wrk curl)
+# the health checks and the bench login; Prometheus and promtool for the
+# monitoring tests (scripts/test-monitoring.sh: the alert rules, a real
+# scrape of the test stack, the dashboard's queries); openssl for the RPC
+# certificates (scripts/certs.sh).
+RUN_PKGS=(postgresql-15 postgresql-contrib wrk curl prometheus openssl)
 # The integration suite runs on node (node --test); npm only comes with it.
 NODE_PKGS=(nodejs npm)
 # The end-to-end UI tests' browser. Not installed by default yet: pass

@@ -10,7 +10,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build-fuzz
 SECONDS_EACH=${FUZZ_SECONDS:-20}
-TARGETS=(fuzz_rpc_dispatch fuzz_query fuzz_json_body fuzz_request fuzz_hardware_csv)
+TARGETS=(fuzz_rpc_dispatch fuzz_rpc_identity fuzz_query fuzz_json_body fuzz_request fuzz_hardware_csv fuzz_oidc_token
+  fuzz_audit_verify)
 
 CC=clang cmake -S "$ROOT" -B "$BUILD" -DRCYCLE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" --target "${TARGETS[@]}" >/dev/null

@@ -37,6 +37,7 @@ Seed logins (password: $password; development only, never in production):
   jane.smith@company.com      Data Center Operations   member
   bob.johnson@company.com     Development Team         member
   alice.williams@company.com  Security Team            member, security
+  carol.davis@company.com     Security Team            member, security
 
 Logs: $run_dir/<process>.log   Status: scripts/stack.sh status   SQL: scripts/pg.sh psql
 Press Ctrl-C to stop.

@@ -23,14 +23,21 @@
 #                      role's URL on the private cluster
 #   RCYCLE_PORT_OFFSET added to every default port below (default 0)
 #   PORT                         gateway public port        (3000 + offset)
-#   RCYCLE_USERS_ADDR            svc-users nng URL           (tcp://127.0.0.1:7101 + offset)
-#   RCYCLE_LISTINGS_ADDR         svc-listings nng URL        (tcp://127.0.0.1:7102 + offset)
-#   RCYCLE_CLAIMS_ADDR           svc-claims nng URL          (tcp://127.0.0.1:7103 + offset)
+#   RCYCLE_USERS_ADDR            svc-users nng URL           (tls+tcp://127.0.0.1:7101 + offset)
+#   RCYCLE_LISTINGS_ADDR         svc-listings nng URL        (tls+tcp://127.0.0.1:7102 + offset)
+#   RCYCLE_CLAIMS_ADDR           svc-claims nng URL          (tls+tcp://127.0.0.1:7103 + offset)
+#   RCYCLE_LISTINGS_INTERNAL_ADDR  svc-listings' listener for svc-claims (tls+tcp://127.0.0.1:7104 + offset)
+#   RCYCLE_CLAIMS_FEED_ADDR      svc-claims' listener for svc-users   (tls+tcp://127.0.0.1:7105 + offset)
+#   RCYCLE_LISTINGS_FEED_ADDR    svc-listings' listener for svc-users (tls+tcp://127.0.0.1:7106 + offset)
+#   RCYCLE_CERTS_DIR             the RPC certificates, made by scripts/certs.sh ($RCYCLE_DATA_DIR/certs)
+#   RCYCLE_RPC_INSECURE=1        plain tcp:// RPC links, no certificates (development only)
 #   RCYCLE_GATEWAY_ADMIN_PORT    gateway admin port          (7200 + offset)
 #   RCYCLE_USERS_ADMIN_PORT      svc-users admin port        (7201 + offset)
 #   RCYCLE_LISTINGS_ADMIN_PORT   svc-listings admin port     (7202 + offset)
 #   RCYCLE_CLAIMS_ADMIN_PORT     svc-claims admin port       (7203 + offset)
 #   RCYCLE_START_TIMEOUT         seconds to wait for readiness (30)
+#   RCYCLE_STACK_SEED=0          migrate without loading the development seed (a
+#                                restored database: scripts/test-restore.sh)
 #   LOG_LEVEL, RCYCLE_SEED_PASSWORD, RCYCLE_COOKIE_SECURE, ASAN_OPTIONS, ... pass through.
 # Each process gets its own RCYCLE_ADMIN_PORT (and the gateway PORT).
 # `start` records the settings in $RUN_DIR/stack.env; the other commands read
@@ -47,8 +54,14 @@ PROCS=(svc-users svc-listings svc-claims gateway) # start order; stop is the rev
 STOP_TIMEOUT=5
 
 # Variables stack.env records (besides the derived ones written by save_env).
-PASSTHROUGH_VARS=(LOG_LEVEL RCYCLE_SEED_PASSWORD RCYCLE_COOKIE_SECURE RCYCLE_TRUSTED_PROXIES
-  RCYCLE_HASH_CONCURRENCY RCYCLE_HASH_QUEUE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS)
+PASSTHROUGH_VARS=(LOG_LEVEL RCYCLE_SEED_PASSWORD RCYCLE_COOKIE_SECURE RCYCLE_TRUSTED_PROXIES RCYCLE_RPC_INSECURE
+  RCYCLE_HASH_CONCURRENCY RCYCLE_HASH_QUEUE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+  RCYCLE_LOCAL_LOGIN RCYCLE_OIDC_ISSUER RCYCLE_OIDC_CLIENT_ID RCYCLE_OIDC_CLIENT_SECRET
+  RCYCLE_OIDC_REDIRECT_URL RCYCLE_OIDC_SCOPES RCYCLE_OIDC_DEPARTMENT_CLAIM RCYCLE_OIDC_ROLES_CLAIM
+  RCYCLE_OIDC_ROLE_MAP RCYCLE_OIDC_CA_FILE RCYCLE_OIDC_CONCURRENCY RCYCLE_TEST_OIDC_CONTROL
+  RCYCLE_SMTP_URL RCYCLE_MAIL_FROM RCYCLE_PUBLIC_URL RCYCLE_SMTP_CA_FILE RCYCLE_SMTP_REQUIRE_TLS
+  RCYCLE_SMTP_USER RCYCLE_SMTP_PASSWORD RCYCLE_SMTP_RETRY_BASE_MS RCYCLE_SMTP_MAX_ATTEMPTS
+  RCYCLE_SMTP_TIMEOUT_MS RCYCLE_TEST_SMTP_CONTROL)
 
 die() {
   echo "stack.sh: $*" >&2
@@ -95,9 +108,15 @@ resolve_settings() {
   require_int RCYCLE_PORT_OFFSET "$off"
   BUILD_DIR=$(abs_path "${BUILD_DIR:-build}")
   PORT=${PORT:-$((3000 + off))}
-  RCYCLE_USERS_ADDR=${RCYCLE_USERS_ADDR:-tcp://127.0.0.1:$((7101 + off))}
-  RCYCLE_LISTINGS_ADDR=${RCYCLE_LISTINGS_ADDR:-tcp://127.0.0.1:$((7102 + off))}
-  RCYCLE_CLAIMS_ADDR=${RCYCLE_CLAIMS_ADDR:-tcp://127.0.0.1:$((7103 + off))}
+  local rpc=tls+tcp
+  [[ ${RCYCLE_RPC_INSECURE:-0} =~ ^(1|true|yes|on)$ ]] && rpc=tcp
+  RCYCLE_USERS_ADDR=${RCYCLE_USERS_ADDR:-$rpc://127.0.0.1:$((7101 + off))}
+  RCYCLE_LISTINGS_ADDR=${RCYCLE_LISTINGS_ADDR:-$rpc://127.0.0.1:$((7102 + off))}
+  RCYCLE_CLAIMS_ADDR=${RCYCLE_CLAIMS_ADDR:-$rpc://127.0.0.1:$((7103 + off))}
+  RCYCLE_LISTINGS_INTERNAL_ADDR=${RCYCLE_LISTINGS_INTERNAL_ADDR:-$rpc://127.0.0.1:$((7104 + off))}
+  RCYCLE_CLAIMS_FEED_ADDR=${RCYCLE_CLAIMS_FEED_ADDR:-$rpc://127.0.0.1:$((7105 + off))}
+  RCYCLE_LISTINGS_FEED_ADDR=${RCYCLE_LISTINGS_FEED_ADDR:-$rpc://127.0.0.1:$((7106 + off))}
+  RCYCLE_CERTS_DIR=$(abs_path "${RCYCLE_CERTS_DIR:-$RCYCLE_DATA_DIR/certs}")
   RCYCLE_GATEWAY_ADMIN_PORT=${RCYCLE_GATEWAY_ADMIN_PORT:-$((7200 + off))}
   RCYCLE_USERS_ADMIN_PORT=${RCYCLE_USERS_ADMIN_PORT:-$((7201 + off))}
   RCYCLE_LISTINGS_ADMIN_PORT=${RCYCLE_LISTINGS_ADMIN_PORT:-$((7202 + off))}
@@ -110,6 +129,7 @@ resolve_settings() {
   done
   GATEWAY_URL=http://127.0.0.1:$PORT
   export BUILD_DIR PORT RCYCLE_USERS_ADDR RCYCLE_LISTINGS_ADDR RCYCLE_CLAIMS_ADDR \
+    RCYCLE_LISTINGS_INTERNAL_ADDR RCYCLE_CLAIMS_FEED_ADDR RCYCLE_LISTINGS_FEED_ADDR RCYCLE_CERTS_DIR \
     RCYCLE_GATEWAY_ADMIN_PORT RCYCLE_USERS_ADMIN_PORT RCYCLE_LISTINGS_ADMIN_PORT \
     RCYCLE_CLAIMS_ADMIN_PORT GATEWAY_URL
 }
@@ -139,7 +159,8 @@ resolve_database_urls() {
 save_env() {
   local file=$RUN_DIR/stack.env v
   local vars=(RCYCLE_ROOT STACK_SH BUILD_DIR RCYCLE_DATA_DIR RUN_DIR GATEWAY_URL PORT
-    RCYCLE_USERS_ADDR RCYCLE_LISTINGS_ADDR RCYCLE_CLAIMS_ADDR
+    RCYCLE_USERS_ADDR RCYCLE_LISTINGS_ADDR RCYCLE_CLAIMS_ADDR RCYCLE_LISTINGS_INTERNAL_ADDR
+    RCYCLE_CLAIMS_FEED_ADDR RCYCLE_LISTINGS_FEED_ADDR RCYCLE_CERTS_DIR
     RCYCLE_GATEWAY_ADMIN_PORT RCYCLE_USERS_ADMIN_PORT RCYCLE_LISTINGS_ADMIN_PORT RCYCLE_CLAIMS_ADMIN_PORT
     RCYCLE_START_TIMEOUT RCYCLE_DB_MODE RCYCLE_ADMIN_DATABASE_URL
     RCYCLE_USERS_DATABASE_URL RCYCLE_LISTINGS_DATABASE_URL RCYCLE_CLAIMS_DATABASE_URL)
@@ -187,13 +208,45 @@ ports_of() {
   echo "${ADMIN_PORT[$1]}"
   case $1 in
     svc-users) addr=$RCYCLE_USERS_ADDR ;;
-    svc-listings) addr=$RCYCLE_LISTINGS_ADDR ;;
-    svc-claims) addr=$RCYCLE_CLAIMS_ADDR ;;
+    svc-listings) addr="$RCYCLE_LISTINGS_ADDR $RCYCLE_LISTINGS_INTERNAL_ADDR $RCYCLE_LISTINGS_FEED_ADDR" ;;
+    svc-claims) addr="$RCYCLE_CLAIMS_ADDR $RCYCLE_CLAIMS_FEED_ADDR" ;;
     gateway) echo "$PORT" ;;
   esac
-  if [[ $addr =~ ^tcp://(127\.0\.0\.1|localhost|0\.0\.0\.0|\*)?:([0-9]+)$ ]]; then
-    echo "${BASH_REMATCH[2]}"
-  fi
+  for addr in $addr; do
+    if [[ $addr =~ ^(tls\+)?tcp://(127\.0\.0\.1|localhost|0\.0\.0\.0|\*)?:([0-9]+)$ ]]; then
+      echo "${BASH_REMATCH[3]}"
+    fi
+  done
+}
+
+# The certificate files of one process (scripts/certs.sh): its own, and the
+# issuers it trusts at each end of its links (docs/ARCHITECTURE.md).
+tls_env_of() {
+  local d=$RCYCLE_CERTS_DIR
+  echo "RCYCLE_TLS_CERT=$d/$1.crt"
+  echo "RCYCLE_TLS_KEY=$d/$1.key"
+  case $1 in
+    svc-users)
+      echo "RCYCLE_TLS_CALLERS_CA=$d/trust/gateway.pem"
+      echo "RCYCLE_TLS_LISTINGS_CA=$d/trust/svc-listings.pem"
+      echo "RCYCLE_TLS_CLAIMS_CA=$d/trust/svc-claims.pem"
+      ;;
+    svc-listings)
+      echo "RCYCLE_TLS_CALLERS_CA=$d/trust/gateway.pem"
+      echo "RCYCLE_TLS_INTERNAL_CALLERS_CA=$d/trust/svc-claims.pem"
+      echo "RCYCLE_TLS_FEED_CALLERS_CA=$d/trust/svc-users.pem"
+      ;;
+    svc-claims)
+      echo "RCYCLE_TLS_CALLERS_CA=$d/trust/gateway.pem"
+      echo "RCYCLE_TLS_LISTINGS_CA=$d/trust/svc-listings.pem"
+      echo "RCYCLE_TLS_FEED_CALLERS_CA=$d/trust/svc-users.pem"
+      ;;
+    gateway)
+      echo "RCYCLE_TLS_USERS_CA=$d/trust/svc-users.pem"
+      echo "RCYCLE_TLS_LISTINGS_CA=$d/trust/svc-listings.pem"
+      echo "RCYCLE_TLS_CLAIMS_CA=$d/trust/svc-claims.pem"
+      ;;
+  esac
 }
 
 # The environment of one process, as arguments for env(1).
@@ -202,7 +255,11 @@ env_args_of() {
   echo "RCYCLE_USERS_ADDR=$RCYCLE_USERS_ADDR"
   echo "RCYCLE_LISTINGS_ADDR=$RCYCLE_LISTINGS_ADDR"
   echo "RCYCLE_CLAIMS_ADDR=$RCYCLE_CLAIMS_ADDR"
+  echo "RCYCLE_LISTINGS_INTERNAL_ADDR=$RCYCLE_LISTINGS_INTERNAL_ADDR"
+  echo "RCYCLE_CLAIMS_FEED_ADDR=$RCYCLE_CLAIMS_FEED_ADDR"
+  echo "RCYCLE_LISTINGS_FEED_ADDR=$RCYCLE_LISTINGS_FEED_ADDR"
   echo "RCYCLE_ADMIN_PORT=${ADMIN_PORT[$name]}"
+  tls_env_of "$name"
   case $name in
     svc-users) echo "DATABASE_URL=$RCYCLE_USERS_DATABASE_URL" ;;
     svc-listings) echo "DATABASE_URL=$RCYCLE_LISTINGS_DATABASE_URL" ;;
@@ -240,7 +297,7 @@ http_ok() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
 # reaches the scripts, which stop the processes in order); the process itself
 # writes its pid file before exec'ing the binary, so the pid is exact.
 launch() {
-  local name=$1 bin=${BIN[$1]} pid_file log_file port i env_args
+  local name=$1 bin=${BIN[$1]} pid_file log_file port i env_args pid argv0
   [[ -x $bin ]] || die "$bin is missing: build first (make build, or set BUILD_DIR)"
   for port in $(ports_of "$name"); do
     port_is_free "$port" || die "cannot start $name: port $port is already in use (another stack? see RCYCLE_PORT_OFFSET)"
@@ -254,10 +311,19 @@ launch() {
   setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && echo "=== pid $$ ===" && exec "$@"' "$pid_file" \
     env "${env_args[@]}" "$bin" </dev/null >>"$log_file" 2>&1 &
   for ((i = 0; i < 100; i++)); do
-    [[ -s $pid_file ]] && return 0
+    [[ -s $pid_file ]] && break
     sleep 0.05
   done
-  die "$name did not start (log: $log_file)"
+  [[ -s $pid_file ]] || die "$name did not start (log: $log_file)"
+  # The pid file is written before the two execs (bash, then env): until the
+  # pid runs the binary, live_pid would take it for a process that exited.
+  # So wait for the binary, or for the pid to be gone (wait_ready reports it).
+  read -r pid <"$pid_file"
+  for ((i = 0; i < 200; i++)); do
+    read -r -d "" argv0 2>/dev/null <"/proc/$pid/cmdline" || return 0
+    [[ ${argv0##*/} == "${bin##*/}" ]] && return 0
+    sleep 0.025
+  done
 }
 
 # Health URLs that must answer 200 before NAME counts as ready: /healthz on
@@ -335,8 +401,9 @@ signal_and_wait() {
 # --- commands --------------------------------------------------------------
 
 run_migrations() {
-  local migrate=$BUILD_DIR/db/rcycle-migrate log=$RUN_DIR/migrate.log
-  if ! DATABASE_URL=$RCYCLE_ADMIN_DATABASE_URL "$migrate" --dir db/migrations --seed db/seed \
+  local migrate=$BUILD_DIR/db/rcycle-migrate log=$RUN_DIR/migrate.log seed=(--seed db/seed)
+  [[ ${RCYCLE_STACK_SEED:-1} == 0 ]] && seed=()
+  if ! DATABASE_URL=$RCYCLE_ADMIN_DATABASE_URL "$migrate" --dir db/migrations "${seed[@]}" \
     </dev/null >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     note "migrations failed (log: $log)"
@@ -386,6 +453,7 @@ cmd_start() {
   unset RCYCLE_DB_MODE
   resolve_database_urls
   save_env
+  "$ROOT/scripts/certs.sh" make "$RCYCLE_CERTS_DIR" || exit 1
 
   run_migrations || exit 1
   for name in "${PROCS[@]}"; do
@@ -420,6 +488,7 @@ cmd_stop() {
     for name in "${signalled[@]}"; do
       live_pid "$name" || continue
       note "$name did not stop within $STOP_TIMEOUT s of SIGTERM: SIGKILL"
+      dump_threads "$name"
       signal_and_wait "$name" KILL 5 || note "$name (pid $LIVE_PID) survived SIGKILL"
       rc=1
     done
@@ -450,6 +519,17 @@ cmd_status() {
 }
 
 # Sends SIG (default TERM) to one process and waits until it is gone.
+# Appends the stack of every thread of NAME (still running after SIGTERM) to
+# its log, when gdb is there: where a process hangs on its way out.
+dump_threads() {
+  live_pid "$1" || return 0
+  command -v gdb >/dev/null || return 0
+  {
+    echo "=== $(date -u +%FT%TZ) stack.sh: pid $LIVE_PID still running after SIGTERM; its threads ==="
+    timeout 30 gdb -p "$LIVE_PID" -batch -nx -ex "thread apply all bt" 2>&1 | grep -E '^(Thread|#)' || true
+  } >>"$(log_file "$1")"
+}
+
 cmd_kill_one() {
   local name sig=${2:-TERM}
   name=$(canonical_name "$1")
@@ -460,6 +540,7 @@ cmd_kill_one() {
   fi
   if ! signal_and_wait "$name" "$sig" "$STOP_TIMEOUT"; then
     note "$name still running $STOP_TIMEOUT s after SIG${sig#SIG}"
+    [[ ${sig#SIG} != TERM ]] || dump_threads "$name"
     return 1
   fi
   rm -f "$(pid_file "$name")"

@@ -60,11 +60,27 @@ do_render() {
     }
     echo "rendered $o: $(grep -c '^kind:' "$RENDERED/$o.yaml") objects -> $RENDERED/$o.yaml"
   done
+  # Email through the site's relay is a component an operator adds
+  # (components/mail): production with it, checked like an overlay.
+  local mail=$RENDERED/production-mail
+  mkdir -p "$mail"
+  local k8s
+  k8s=$(realpath --relative-to="$mail" "$ROOT/deploy/k8s") # kustomize takes no absolute path
+  printf '%s\n' 'apiVersion: kustomize.config.k8s.io/v1beta1' 'kind: Kustomization' 'namespace: r-cycle' 'resources:' \
+    "  - $k8s/overlays/production" 'components:' "  - $k8s/components/mail" >"$mail/kustomization.yaml"
+  kubectl kustomize "$mail" >"$RENDERED/production-mail.yaml" || {
+    echo "kubectl kustomize production + components/mail failed" >&2
+    return 1
+  }
+  grep -q 'name: svc-users-smtp-egress' "$RENDERED/production-mail.yaml" || {
+    echo "production + components/mail has no svc-users-smtp-egress" >&2
+    return 1
+  }
 }
 
 do_validate() {
   local o files=()
-  for o in "${OVERLAYS[@]}"; do files+=("$RENDERED/$o.yaml"); done
+  for o in "${OVERLAYS[@]}" production-mail; do files+=("$RENDERED/$o.yaml"); done
   node deploy/tools/check-manifests.mjs --policy "${files[@]}" || return 1
   # What the kind path fetches: pinned by version and digest.
   node deploy/tools/pins.mjs || return 1

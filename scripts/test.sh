@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # test.sh - every test of R-Cycle, as `make test` and .ci/run run them.
 #
-# First it checks the REST contract, docs/openapi.yaml (do_openapi). Then, for
+# First it checks the REST contract, docs/openapi.yaml (do_openapi), and the
+# code style (do_style: clang-format, files under 600 lines) and the alert
+# rules (scripts/test-monitoring.sh rules: promtool test rules). Then, for
 # each of two builds - release (build/, RelWithDebInfo) and sanitizers
 # (build-asan/, -DRCYCLE_SANITIZE=ON: ASan + UBSan) - it builds, runs the unit
 # tests (ctest -L unit), starts a test stack with its own fresh PostgreSQL
 # under .data/test/<build> on test ports (gateway 3100, services 7111-7113,
-# admin 7210-7213), runs the integration suite against it, and stops it. The
+# admin 7210-7213), runs the integration suite against it (and, for the
+# release build, the browser suite and a real Prometheus scraping it:
+# scripts/test-monitoring.sh live), and stops it. The
 # sanitizer build also fails on any sanitizer report of any process.
 # Whatever it started is stopped on exit, failure or Ctrl-C. It prints one line
 # per step and ends with "N passed, N failed"; exit status 1 on any failure.
@@ -14,6 +18,8 @@
 # Environment:
 #   RCYCLE_TEST_PORT_OFFSET    port offset of the test stack (10; see stack.sh)
 #   RCYCLE_TEST_GATEWAY_PORT   gateway port of the test stack (3100)
+#   RCYCLE_TEST_OIDC_PORT      HTTPS port of the test OpenID provider (7340 + offset)
+#   RCYCLE_TEST_OIDC_CONTROL_PORT  its control port (7341 + offset)
 #   RCYCLE_TEST_DATABASE_URL   run the stacks against this database instead of a
 #                              private cluster (DATABASE_URL itself is ignored here
 #                              so that tests never write into a working database)
@@ -21,7 +27,10 @@
 #   RCYCLE_TEST_SKIP_ASAN=1    only the release build (quicker local runs)
 #   RCYCLE_CRASH_REPEAT        rounds of the crash-consistency suite (1; make test-crash: 5)
 #   RCYCLE_SOAK_SECONDS        seconds of the soak under faults (60; make test-soak: 600)
+#   RCYCLE_RESTORE_PORT_OFFSET port offset of the restore test's stacks (40)
 #   RCYCLE_FUZZ_SECONDS        seconds each fuzz target runs (10)
+#   RCYCLE_TEST_PROMETHEUS_PORT  port of the Prometheus that scrapes the release
+#                              stack (7290 + RCYCLE_TEST_PORT_OFFSET)
 #   JOBS                       build and ctest parallelism (nproc)
 #
 # The integration suite is test/integration/**/*.test.{js,mjs,cjs} run by
@@ -44,7 +53,31 @@ CURRENT_DATA_DIR="" # the test stack that runs now, stopped by the EXIT trap
 # shellcheck source=scripts/steps.sh
 . "$ROOT/scripts/steps.sh"
 
-summary() { print_steps "summary"; }
+# What the machine was like, for a failure that only another machine shows:
+# its size and limits, its load, and the processes that used most CPU.
+machine() {
+  echo "machine: $(nproc) cores, $(awk '/MemAvailable/ {printf "%d MiB available", $2 / 1024}' /proc/meminfo)," \
+    "open files $(ulimit -n), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  ps -eo pcpu=,etimes=,comm= --sort=-pcpu | head -5 | awk '{printf "  %5s%% cpu over %6s s  %s\n", $1, $2, $3}'
+}
+
+summary() {
+  machine
+  print_steps "summary"
+}
+
+# Stops a test helper beside the stack of data directory $1 (oidc: the
+# OpenID provider, mail: the SMTP relay), if it runs.
+stop_test_helper() {
+  local pid_file=$1/$2.pid pid
+  [[ -f $pid_file ]] || return 0
+  pid=$(<"$pid_file")
+  if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$pid_file"
+}
 
 # Stops the current test stack, if any (EXIT/INT/TERM trap and between builds).
 stop_current_stack() {
@@ -52,6 +85,8 @@ stop_current_stack() {
   local rc=0
   RCYCLE_DATA_DIR=$CURRENT_DATA_DIR "$STACK" stop || rc=$?
   RCYCLE_DATA_DIR=$CURRENT_DATA_DIR "$ROOT/scripts/pg.sh" stop || true
+  stop_test_helper "$CURRENT_DATA_DIR" oidc
+  stop_test_helper "$CURRENT_DATA_DIR" mail
   CURRENT_DATA_DIR=""
   return $rc
 }
@@ -77,6 +112,7 @@ on_signal() {
 # stacks, and a stack left over by an interrupted run is stopped and wiped.
 reset_environment() {
   unset PORT RCYCLE_USERS_ADDR RCYCLE_LISTINGS_ADDR RCYCLE_CLAIMS_ADDR RCYCLE_ADMIN_PORT \
+    RCYCLE_LISTINGS_INTERNAL_ADDR RCYCLE_CLAIMS_FEED_ADDR RCYCLE_LISTINGS_FEED_ADDR RCYCLE_CERTS_DIR \
     RCYCLE_GATEWAY_ADMIN_PORT RCYCLE_USERS_ADMIN_PORT RCYCLE_LISTINGS_ADMIN_PORT \
     RCYCLE_CLAIMS_ADMIN_PORT RUN_DIR BUILD_DIR RCYCLE_DATA_DIR DATABASE_URL \
     ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS RCYCLE_PORT_OFFSET GATEWAY_URL
@@ -85,6 +121,8 @@ reset_environment() {
     [[ -d $dir ]] || continue
     RCYCLE_DATA_DIR=$dir "$STACK" stop >/dev/null 2>&1 || true
     RCYCLE_DATA_DIR=$dir "$ROOT/scripts/pg.sh" stop >/dev/null 2>&1 || true
+    stop_test_helper "${dir%/}" oidc
+    stop_test_helper "${dir%/}" mail
   done
   rm -rf "$TEST_DATA"
   mkdir -p "$TEST_DATA"
@@ -106,7 +144,9 @@ stack_env() {
   if [[ $build == asan ]]; then
     local run_dir=$data_dir/run lsan="" supp=$ROOT/test/lsan.supp
     [[ -f $supp ]] && lsan="suppressions=$supp:print_suppressions=0"
-    echo "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:log_path=$run_dir/asan"
+    # A small quarantine (ASan's default keeps 256 MB of freed memory), so
+    # that the memory-bound tests measure the processes, not ASan.
+    echo "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:quarantine_size_mb=16:log_path=$run_dir/asan"
     echo "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$run_dir/ubsan"
     echo "LSAN_OPTIONS=$lsan"
   fi
@@ -139,12 +179,77 @@ do_unit() {
     --no-tests=error -j "$JOBS"
 }
 
+# Starts a test helper beside the stack: node SCRIPT ARGS... with its files
+# under data directory $1 as NAME ($2: NAME.pid, NAME.log, and NAME/, where
+# it writes ready.env, the settings the stack gets, once it listens); $3 says
+# what it is when it does not start.
+start_test_helper() {
+  local data_dir=$1 name=$2 what=$3 i
+  shift 3
+  mkdir -p "$data_dir"
+  rm -rf "${data_dir:?}/$name"
+  node "$@" </dev/null >"$data_dir/$name.log" 2>&1 &
+  echo $! >"$data_dir/$name.pid"
+  for ((i = 0; i < 300; i++)); do
+    [[ -f $data_dir/$name/ready.env ]] && return 0
+    kill -0 "$(<"$data_dir/$name.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$what did not start:" >&2
+  tail -n 20 "$data_dir/$name.log" >&2
+  return 1
+}
+
+# The suite's OpenID provider (test/integration/oidc/provider.mjs: the
+# oidc-provider package over HTTPS with a throwaway CA), started before the
+# stack so that the stack gets its RCYCLE_OIDC_* settings; writes them to
+# $1/oidc/ready.env.
+start_test_idp() {
+  local off=${RCYCLE_TEST_PORT_OFFSET:-10}
+  local port=${RCYCLE_TEST_OIDC_PORT:-$((7340 + off))}
+  local control=${RCYCLE_TEST_OIDC_CONTROL_PORT:-$((7341 + off))}
+  local callback=http://127.0.0.1:${RCYCLE_TEST_GATEWAY_PORT:-3100}/api/auth/oidc/callback
+  "$ROOT/test/integration/install.sh" || return 1
+  start_test_helper "$1" oidc "the test OpenID provider" \
+    "$ROOT/test/integration/oidc/provider.mjs" "$1/oidc" "$port" "$control" "$callback"
+}
+
+# The suite's SMTP relay (test/integration/mail/relay.mjs: the smtp-server
+# package, STARTTLS with a throwaway CA), started before the stack so that
+# svc-users gets its RCYCLE_SMTP_* settings; writes them to $1/mail/ready.env.
+start_test_relay() {
+  local off=${RCYCLE_TEST_PORT_OFFSET:-10}
+  local port=${RCYCLE_TEST_SMTP_PORT:-$((7342 + off))}
+  local control=${RCYCLE_TEST_SMTP_CONTROL_PORT:-$((7343 + off))}
+  local public=http://127.0.0.1:${RCYCLE_TEST_GATEWAY_PORT:-3100}
+  start_test_helper "$1" mail "the test SMTP relay" \
+    "$ROOT/test/integration/mail/relay.mjs" "$1/mail" "$port" "$control" "$public"
+}
+
 do_stack_start() {
   local build=$1 build_dir=$2 env_args
   mapfile -t env_args < <(stack_env "$build" "$build_dir")
   CURRENT_DATA_DIR=$TEST_DATA/$build
+  start_test_idp "$CURRENT_DATA_DIR" || return 1
+  mapfile -t -O "${#env_args[@]}" env_args <"$CURRENT_DATA_DIR/oidc/ready.env"
+  start_test_relay "$CURRENT_DATA_DIR" || return 1
+  mapfile -t -O "${#env_args[@]}" env_args <"$CURRENT_DATA_DIR/mail/ready.env"
   env "${env_args[@]}" "$STACK" start || return 1
+  load_test_registry "$build_dir" || return 1
   RCYCLE_DATA_DIR=$CURRENT_DATA_DIR "$STACK" status
+}
+
+# The registry devices the suite lists beyond the seed's
+# (test/integration/registry.csv, serials SRV9nn-TEST ...), loaded as an operator
+# would load an asset export.
+load_test_registry() {
+  (
+    set -a
+    # shellcheck source=/dev/null
+    . "$CURRENT_DATA_DIR/run/stack.env"
+    DATABASE_URL=$RCYCLE_LISTINGS_DATABASE_URL "$1/db/rcycle-admin" import-hardware \
+      "$ROOT/test/integration/registry.csv" >/dev/null
+  )
 }
 
 integration_files() {
@@ -193,6 +298,17 @@ do_openapi() {
   "$ROOT/test/integration/install.sh" && node "$ROOT/test/integration/tools/check-openapi.mjs"
 }
 
+# The code standards a machine can check: every C file of the repository as
+# the root .clang-format has it, and none of 600 lines or more.
+do_style() {
+  local files long
+  mapfile -t files < <(git -C "$ROOT" ls-files '*.c' '*.h')
+  ((${#files[@]} > 0)) || { echo "no C files found (not a git checkout?)" >&2; return 1; }
+  (cd "$ROOT" && clang-format --dry-run -Werror "${files[@]}") || return 1
+  long=$(cd "$ROOT" && wc -l "${files[@]}" | awk '$2 != "total" && $1 >= 600 {print $2 " (" $1 " lines)"}')
+  [[ -z $long ]] || { echo "files of 600 lines or more: $long" >&2; return 1; }
+}
+
 # The browser end-to-end suite (test/e2e) in headless Chromium against the
 # running test stack; screenshots land in $BUILD_DIR/e2e-screenshots.
 do_e2e() {
@@ -203,6 +319,14 @@ do_e2e() {
     set +a
     exec "$ROOT/test/e2e/run.sh"
   )
+}
+
+# A real Prometheus scrapes the running stack with the alert rules, and
+# answers every query of the dashboard (scripts/test-monitoring.sh live).
+do_monitoring() {
+  RUN_DIR=$CURRENT_DATA_DIR/run \
+    RCYCLE_PROMETHEUS_PORT=${RCYCLE_TEST_PROMETHEUS_PORT:-$((7290 + ${RCYCLE_TEST_PORT_OFFSET:-10}))} \
+    "$ROOT/scripts/test-monitoring.sh" live
 }
 
 do_stack_stop() {
@@ -253,6 +377,8 @@ run_build() {
     step "integration ($build)" do_integration "$build" || true
     if [[ $build == release ]]; then
       step "browser end-to-end ($build)" do_e2e || true
+      step "monitoring: Prometheus scrapes the stack, rules evaluate, dashboard queries answer ($build)" \
+        do_monitoring || true
     fi
     step "stack stop ($build)" do_stack_stop || true
   else
@@ -268,16 +394,21 @@ main() {
   trap on_exit EXIT
   trap on_signal INT TERM
   reset_environment
+  machine
   if ! step "dependencies" "$ROOT/scripts/deps.sh"; then
     summary
     exit 1
   fi
   step "OpenAPI document" do_openapi || true
+  step "code style (clang-format, file length)" do_style || true
+  step "alert rules (promtool test rules)" "$ROOT/scripts/test-monitoring.sh" rules || true
   run_build release build -DCMAKE_BUILD_TYPE=RelWithDebInfo
   step "crash consistency (release, ${RCYCLE_CRASH_REPEAT:-1} round)" \
     env CRASH_REPEAT="${RCYCLE_CRASH_REPEAT:-1}" BUILD_DIR=build "$ROOT/scripts/test-crash.sh" || true
   step "soak under faults (release, ${RCYCLE_SOAK_SECONDS:-60} s)" \
     env SOAK_SECONDS="${RCYCLE_SOAK_SECONDS:-60}" BUILD_DIR=build "$ROOT/scripts/test-soak.sh" || true
+  step "backup restores (release: CronJob's dump into a fresh PostgreSQL)" \
+    env BUILD_DIR=build "$ROOT/scripts/test-restore.sh" || true
   step "fuzz (${RCYCLE_FUZZ_SECONDS:-10} s per target)" \
     env FUZZ_SECONDS="${RCYCLE_FUZZ_SECONDS:-10}" "$ROOT/scripts/fuzz.sh" || true
   if [[ ${RCYCLE_TEST_SKIP_ASAN:-0} == 1 ]]; then

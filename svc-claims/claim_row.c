@@ -24,8 +24,23 @@ enum claim_column {
     COL_DENIAL_REASON,
     COL_OWNER_DEPARTMENT,
     COL_LISTING_SYNC,
+    COL_HANDED_OVER_AT,
+    COL_HANDED_OVER_BY,
+    COL_RECEIVED_AT,
+    COL_RECEIVED_BY,
 };
-_Static_assert(COL_LISTING_SYNC + 1 == CLAIM_NCOLUMNS, "CLAIM_COLUMNS and claim_column disagree");
+_Static_assert(COL_RECEIVED_BY + 1 == CLAIM_NCOLUMNS, "CLAIM_COLUMNS and claim_column disagree");
+
+/* Every claim's columns have it; the API shows it once approved. */
+static void handover_from_row(const PGresult *res, int row, Rcycle__Claims__Handover *h)
+{
+    rcycle__claims__handover__init(h);
+    h->received_at = db_text(res, row, COL_RECEIVED_AT);
+    h->handed_over_at = db_text(res, row, COL_HANDED_OVER_AT);
+    h->state = h->received_at ? "received" : h->handed_over_at ? "handed_over" : "awaiting";
+    h->handed_over_by = db_text(res, row, COL_HANDED_OVER_BY);
+    h->received_by = db_text(res, row, COL_RECEIVED_BY);
+}
 
 void claim_from_row(const PGresult *res, int row, claim_row *out)
 {
@@ -50,6 +65,8 @@ void claim_from_row(const PGresult *res, int row, claim_row *out)
     c->denial_reason = db_text(res, row, COL_DENIAL_REASON);
     out->owner_department = db_text(res, row, COL_OWNER_DEPARTMENT);
     out->listing_sync = db_text(res, row, COL_LISTING_SYNC);
+    handover_from_row(res, row, &out->handover);
+    c->handover = strcmp(c->status, "approved") == 0 ? &out->handover : NULL;
 }
 
 static const db_stmt load_claim = {
@@ -76,15 +93,16 @@ rc_status claim_load(const rpc_request *req, int64_t id, PGresult **res, claim_r
     return RC_OK;
 }
 
-static int same_department(const char *a, const char *b)
+int claim_caller_in(const Rcycle__Caller *caller, const char *department)
 {
-    return a != NULL && b != NULL && strcmp(a, b) == 0;
+    return caller->department != NULL && department != NULL &&
+           strcmp(caller->department, department) == 0;
 }
 
 int claim_visible_to(const claim_row *c, const Rcycle__Caller *caller)
 {
-    return same_department(caller->department, c->claim.requesting_department) ||
-           same_department(caller->department, c->owner_department) ||
+    return claim_caller_in(caller, c->claim.requesting_department) ||
+           claim_caller_in(caller, c->owner_department) ||
            rpc_caller_has_role(caller, "security") || rpc_caller_has_role(caller, "admin");
 }
 

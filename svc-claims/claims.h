@@ -7,6 +7,8 @@
 #ifndef SVC_CLAIMS_CLAIMS_H
 #define SVC_CLAIMS_CLAIMS_H
 
+#include <stdatomic.h>
+
 #include "claims.pb-c.h"
 #include "listings.pb-c.h"
 #include "rpc_server.h"
@@ -25,12 +27,18 @@ typedef struct claims_service {
     rpc_client *listings;
     db_pool *pool;
     worker *settler;
+    /* The settler's backlog as its last run measured it, for /metrics:
+     * claims that owe svc-listings a step, and the age of the oldest. */
+    atomic_llong owed;
+    atomic_llong oldest_owed_ms;
 } claims_service;
 
 /* A claim as read from the database: the API's Claim (its strings point into
  * the result it was read from) and the columns the API does not show. */
 typedef struct claim_row {
     Rcycle__Claims__Claim claim;
+    /* What claim.handover points to once the claim is approved. */
+    Rcycle__Claims__Handover handover;
     const char *owner_department;
     const char *listing_sync;
 } claim_row;
@@ -42,8 +50,9 @@ typedef struct claim_row {
     "justification, status, requested_by, claims.rfc3339(requested_at), "                          \
     "claims.rfc3339(owner_approved_at), owner_approved_by, "                                       \
     "claims.rfc3339(security_approved_at), security_approved_by, claims.rfc3339(denied_at), "      \
-    "denied_by, denial_reason, owner_department, listing_sync"
-#define CLAIM_NCOLUMNS 19
+    "denied_by, denial_reason, owner_department, listing_sync, "                                   \
+    "claims.rfc3339(handed_over_at), handed_over_by, claims.rfc3339(received_at), received_by"
+#define CLAIM_NCOLUMNS 23
 
 void claim_from_row(const PGresult *res, int row, claim_row *out);
 
@@ -56,6 +65,9 @@ rc_status claim_load(const rpc_request *req, int64_t id, PGresult **res, claim_r
 int claim_visible_to(const claim_row *c, const Rcycle__Caller *caller);
 
 int claim_is_open(const char *status);
+
+/* 1 when the caller belongs to department. */
+int claim_caller_in(const Rcycle__Caller *caller, const char *department);
 
 /* ---- listings_client.c ---- */
 
@@ -74,6 +86,9 @@ void listings_release(claims_service *svc, const rpc_request *req, int64_t listi
                       int64_t claim_id, rpc_reply *reply);
 void listings_transfer(claims_service *svc, const rpc_request *req, int64_t listing_id,
                        int64_t claim_id, rpc_reply *reply);
+/* Tells svc-listings that the claim's item was received; idempotent. */
+void listings_receive(claims_service *svc, const rpc_request *req, int64_t listing_id,
+                      int64_t claim_id, rpc_reply *reply);
 
 /* The ends of a reservation (create.c), shared with the settler. */
 rc_status claim_confirm_reserved(db_conn *db, const char *request_id, int64_t claim_id,
@@ -88,6 +103,9 @@ rc_status claim_cancel(db_conn *db, const char *request_id, int64_t claim_id, co
                        PGresult **res);
 rc_status claim_release_confirmed(db_conn *db, const char *request_id, int64_t claim_id);
 
+/* Clears the owed receipt step once svc-listings confirmed it (handover.c). */
+rc_status claim_receipt_confirmed(db_conn *db, const char *request_id, int64_t claim_id);
+
 /* RPC handlers. */
 void claims_create(const rpc_request *req, rpc_reply *reply);
 void claims_list(const rpc_request *req, rpc_reply *reply);
@@ -96,6 +114,13 @@ void claims_list_events(const rpc_request *req, rpc_reply *reply);
 void claims_approve(const rpc_request *req, rpc_reply *reply);
 void claims_deny(const rpc_request *req, rpc_reply *reply);
 void claims_withdraw(const rpc_request *req, rpc_reply *reply);
+void claims_hand_over(const rpc_request *req, rpc_reply *reply);
+void claims_receive(const rpc_request *req, rpc_reply *reply);
+void claims_list_claim_feed(const rpc_request *req, rpc_reply *reply);
+void claims_list_handovers_due(const rpc_request *req, rpc_reply *reply);
+
+/* Per method, the listeners that serve it (listeners.c). */
+extern const unsigned claims_listeners[RPCI_CLAIMS_COUNT];
 
 /* One round of the settler (settle.c); main.c runs it on a worker every
  * SETTLE_PERIOD_MS. arg is the claims_service. */

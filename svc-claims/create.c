@@ -34,13 +34,13 @@ static const db_stmt insert_claim = {
     "claims_insert",
     "WITH c AS (INSERT INTO claims.claims (listing_id, listing_title, serial_number, category, "
     "owner_department, requesting_department, justification, status, listing_sync, "
-    "requested_by_id, requested_by) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, 'reserving', 'reserve', $8, $9) RETURNING id), "
+    "requested_by_id, requested_by, requested_by_name) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, 'reserving', 'reserve', $8, $9, $12) RETURNING id), "
     "swept AS (DELETE FROM claims.rpc_answers WHERE $10 <> '' AND at <= now() - " IDEM_KEEP_SQL
     "), recorded AS (INSERT INTO claims.rpc_answers (method, request_id, caller_id, claim_id) "
     "SELECT $11, $10, $8, id FROM c WHERE $10 <> '') "
     "SELECT id FROM c",
-    11,
+    12,
 };
 
 static const db_stmt recorded_claim = {
@@ -56,9 +56,9 @@ static const db_stmt confirm_reserved = {
     "claims_confirm_reserved",
     "WITH c AS (UPDATE claims.claims SET status = 'pending_owner', listing_sync = 'none', "
     "updated_at = now() WHERE id = $1 AND status = 'reserving' RETURNING *), "
-    "e AS (INSERT INTO claims.events (claim_id, actor_id, actor_department, action, to_status, "
-    "note) SELECT id, requested_by_id, requesting_department, 'created', 'pending_owner', $2 "
-    "FROM c) "
+    "e AS (INSERT INTO claims.events (claim_id, actor_id, actor_email, actor_name, "
+    "actor_department, action, to_status, note) SELECT id, requested_by_id, requested_by, "
+    "requested_by_name, requesting_department, 'created', 'pending_owner', $2 FROM c) "
     "SELECT " CLAIM_COLUMNS " FROM c",
     2,
 };
@@ -157,7 +157,7 @@ static rc_status insert_reserving(const rpc_request *req,
         listing_id,       l->title,          l->serial_number,
         l->category,      l->department,     req->caller->department,
         r->justification, user_id,           req->caller->email ? req->caller->email : "",
-        req->request_id,  req->method->name,
+        req->request_id,  req->method->name, req->caller->name,
     };
     PGresult *res = NULL;
     rc_status st = db_exec(req->db, &insert_claim, params, req->request_id, &res);

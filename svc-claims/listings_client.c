@@ -37,11 +37,25 @@ void listings_release(claims_service *svc, const rpc_request *req, int64_t listi
     listings_call(svc, req, RPC_LISTINGS_RELEASE, &r.base, NULL, reply);
 }
 
-void listings_transfer(claims_service *svc, const rpc_request *req, int64_t listing_id,
-                       int64_t claim_id, rpc_reply *reply)
+/* Transfer and Receive name the listing and the claim that holds it. */
+static void held_listing_call(claims_service *svc, const rpc_request *req,
+                              const ProtobufCMethodDescriptor *method, int64_t listing_id,
+                              int64_t claim_id, rpc_reply *reply)
 {
     Rcycle__Listings__TransferRequest r = RCYCLE__LISTINGS__TRANSFER_REQUEST__INIT;
     r.listing_id = listing_id;
     r.claim_id = claim_id;
-    listings_call(svc, req, RPC_LISTINGS_TRANSFER, &r.base, NULL, reply);
+    listings_call(svc, req, method, &r.base, NULL, reply);
+}
+
+void listings_transfer(claims_service *svc, const rpc_request *req, int64_t listing_id,
+                       int64_t claim_id, rpc_reply *reply)
+{
+    held_listing_call(svc, req, RPC_LISTINGS_TRANSFER, listing_id, claim_id, reply);
+}
+
+void listings_receive(claims_service *svc, const rpc_request *req, int64_t listing_id,
+                      int64_t claim_id, rpc_reply *reply)
+{
+    held_listing_call(svc, req, RPC_LISTINGS_RECEIVE, listing_id, claim_id, reply);
 }

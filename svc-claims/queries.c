@@ -11,7 +11,9 @@
 
 /* $1 requesting department, $2 owning department, $3 either of the two
  * (the default scope of a plain member), $4 status, $5 listing id: each
- * NULL when it does not filter. Internal states are never shown. */
+ * NULL when it does not filter. Internal states are never shown. The
+ * statements using it run with db_exec_custom, so each filter finds its
+ * index. */
 #define CLAIM_FILTER                                                                               \
     " FROM claims.claims WHERE status NOT IN ('reserving', 'abandoned') "                          \
     "AND ($1::text IS NULL OR requesting_department = $1) "                                        \
@@ -35,8 +37,8 @@ static const db_stmt page_claims = {
 
 static const db_stmt list_events = {
     "claims_events",
-    "SELECT claims.rfc3339(at), actor_id, actor_department, action, from_status, to_status, note "
-    "FROM claims.events WHERE claim_id = $1 ORDER BY id",
+    "SELECT claims.rfc3339(at), actor_id, actor_department, action, from_status, to_status, note, "
+    "actor_email, actor_name FROM claims.events WHERE claim_id = $1 ORDER BY seq",
     1,
 };
 
@@ -134,9 +136,9 @@ static void reply_page(const PGresult *page, int64_t total, rpc_reply *reply)
 static void run_list(const rpc_request *req, const claim_filter *f, rpc_reply *reply)
 {
     PGresult *page = NULL, *count = NULL;
-    rc_status st = db_exec(req->db, &page_claims, f->params, req->request_id, &page);
+    rc_status st = db_exec_custom(req->db, &page_claims, f->params, req->request_id, &page);
     if (st == RC_OK && PQntuples(page) == 0)
-        st = db_exec(req->db, &count_claims, f->params, req->request_id, &count);
+        st = db_exec_custom(req->db, &count_claims, f->params, req->request_id, &count);
     if (st != RC_OK)
         rpc_reply_db_error(reply, st);
     else
@@ -193,6 +195,8 @@ static void event_from_row(const PGresult *res, int i, void *item)
     e->from_status = db_text(res, i, 4);
     e->to_status = db_text(res, i, 5);
     e->note = db_text(res, i, 6);
+    e->actor_email = db_text(res, i, 7);
+    e->actor_name = db_text(res, i, 8);
 }
 
 static void reply_events(const PGresult *events, rpc_reply *reply)

@@ -22,6 +22,8 @@
  *   - transfer (claim still pending_security): Transfer again. Done -> the
  *     claim is approved; refused (the listing was withdrawn or expired
  *     meanwhile) -> the claim is cancelled.
+ *   - receipt (approved claim, received; handover.c): Receive again until
+ *     svc-listings confirms; it only counts for the leaderboard.
  * A step is retried only once its note is SETTLE_AFTER_MS old, so the
  * request that wrote the note normally finishes it itself.
  *
@@ -65,6 +67,14 @@ static const db_stmt settler_unlock = {
     0,
 };
 
+static const db_stmt backlog = {
+    "claims_settler_backlog",
+    "SELECT count(*), coalesce(floor(extract(epoch FROM now() - min(updated_at)) * 1000), "
+    "0)::bigint "
+    "FROM claims.claims WHERE listing_sync <> 'none'",
+    0,
+};
+
 static const db_stmt read_cursor = {
     "claims_feed_cursor",
     "SELECT last_event_id FROM claims.feed_cursor WHERE feed = 'listings' FOR UPDATE",
@@ -101,10 +111,13 @@ typedef struct owed_step {
     const char *department;
 } owed_step;
 
-static void settle_reserve(claims_service *svc, db_conn *db, const owed_step *s)
+/* Each settle_* makes one owed step and answers RC_OK when it is settled or
+ * decided, else the code that leaves it owed (settle_owed_steps logs it). */
+static rc_status settle_reserve(claims_service *svc, db_conn *db, const owed_step *s)
 {
     rpc_reply r = {0};
     listings_reserve(svc, NULL, s->listing_id, s->claim_id, s->department, NULL, &r);
+    rc_status left = RC_OK;
     if (r.code == RC_OK) {
         PGresult *res = NULL;
         claim_confirm_reserved(db, NULL, s->claim_id, "settled after an interruption", &res);
@@ -117,37 +130,64 @@ static void settle_reserve(claims_service *svc, db_conn *db, const owed_step *s)
         if (fenced.code == RC_OK || fenced.code == RC_NOT_FOUND) {
             claim_abandon(db, NULL, s->claim_id, "listing not available");
             log_info(NULL, "claim %lld abandoned by the settler", (long long)s->claim_id);
+        } else {
+            left = fenced.code;
         }
         rpc_reply_clear(&fenced);
+    } else {
+        left = r.code;
     }
     rpc_reply_clear(&r);
+    return left;
 }
 
-static void settle_release(claims_service *svc, db_conn *db, const owed_step *s)
+static rc_status settle_release(claims_service *svc, db_conn *db, const owed_step *s)
 {
     rpc_reply r = {0};
     listings_release(svc, NULL, s->listing_id, s->claim_id, &r);
+    rc_status left = r.code;
     if (r.code == RC_OK || r.code == RC_NOT_FOUND) {
         claim_release_confirmed(db, NULL, s->claim_id);
         log_info(NULL, "claim %lld: release confirmed by the settler", (long long)s->claim_id);
+        left = RC_OK;
     }
     rpc_reply_clear(&r);
+    return left;
 }
 
-static void settle_transfer(claims_service *svc, db_conn *db, const owed_step *s)
+static rc_status settle_transfer(claims_service *svc, db_conn *db, const owed_step *s)
 {
     rpc_reply r = {0};
     listings_transfer(svc, NULL, s->listing_id, s->claim_id, &r);
     PGresult *res = NULL;
+    rc_status left = RC_OK;
     if (r.code == RC_OK) {
         claim_finish_transfer(db, NULL, s->claim_id, "completed after an interruption", &res);
         log_info(NULL, "claim %lld: approval completed by the settler", (long long)s->claim_id);
     } else if (r.code == RC_FAILED_PRECONDITION || r.code == RC_NOT_FOUND) {
         claim_cancel(db, NULL, s->claim_id, "listing no longer available", &res);
         log_info(NULL, "claim %lld cancelled by the settler", (long long)s->claim_id);
+    } else {
+        left = r.code;
     }
     PQclear(res);
     rpc_reply_clear(&r);
+    return left;
+}
+
+static rc_status settle_receipt(claims_service *svc, db_conn *db, const owed_step *s)
+{
+    rpc_reply r = {0};
+    listings_receive(svc, NULL, s->listing_id, s->claim_id, &r);
+    rc_status left = r.code;
+    if (r.code == RC_OK || r.code == RC_NOT_FOUND || r.code == RC_FAILED_PRECONDITION) {
+        claim_receipt_confirmed(db, NULL, s->claim_id);
+        log_info(NULL, "claim %lld: receipt told by the settler (%s)", (long long)s->claim_id,
+                 rc_status_name(r.code));
+        left = RC_OK;
+    }
+    rpc_reply_clear(&r);
+    return left;
 }
 
 /* Repeats every owed listing step that is old enough. */
@@ -159,6 +199,11 @@ static void settle_owed_steps(claims_service *svc, db_conn *db)
     PGresult *res = NULL;
     if (db_exec(db, &unsettled, params, NULL, &res) != RC_OK)
         return;
+    /* One line a round for the steps still owed after it, not one a step:
+     * while svc-listings is away every step of the batch fails. */
+    int owed = 0;
+    int64_t first_claim = 0;
+    rc_status first_code = RC_OK;
     for (int i = 0; i < PQntuples(res); i++) {
         owed_step step = {
             .claim_id = db_int64(res, i, 0),
@@ -166,13 +211,23 @@ static void settle_owed_steps(claims_service *svc, db_conn *db)
             .sync = db_text(res, i, 2),
             .department = db_text(res, i, 3),
         };
+        rc_status left;
         if (strcmp(step.sync, "reserve") == 0)
-            settle_reserve(svc, db, &step);
+            left = settle_reserve(svc, db, &step);
         else if (strcmp(step.sync, "release") == 0)
-            settle_release(svc, db, &step);
+            left = settle_release(svc, db, &step);
+        else if (strcmp(step.sync, "receipt") == 0)
+            left = settle_receipt(svc, db, &step);
         else
-            settle_transfer(svc, db, &step);
+            left = settle_transfer(svc, db, &step);
+        if (left != RC_OK && owed++ == 0) {
+            first_claim = step.claim_id;
+            first_code = left;
+        }
     }
+    if (owed > 0)
+        log_warn(NULL, "settler: %d of %d owed steps still owed after this round (claim %lld: %s)",
+                 owed, PQntuples(res), (long long)first_claim, rc_status_name(first_code));
     PQclear(res);
 }
 
@@ -249,12 +304,25 @@ static int run_flag(db_conn *db, const db_stmt *stmt)
     return yes;
 }
 
+/* Every replica measures, so the gauge does not depend on who holds the
+ * lock; the partial index claims_unsettled makes it cheap. */
+static void measure_backlog(claims_service *svc, db_conn *db)
+{
+    PGresult *res = NULL;
+    if (db_exec(db, &backlog, NULL, NULL, &res) == RC_OK && PQntuples(res) == 1) {
+        atomic_store(&svc->owed, db_int64(res, 0, 0));
+        atomic_store(&svc->oldest_owed_ms, db_int64(res, 0, 1));
+    }
+    PQclear(res);
+}
+
 void claims_settle(void *arg)
 {
     claims_service *svc = arg;
     db_conn *db = db_acquire(svc->pool, SETTLE_PERIOD_MS);
     if (db == NULL)
         return;
+    measure_backlog(svc, db);
     if (run_flag(db, &try_settler_lock)) {
         follow_listing_feed(svc, db);
         settle_owed_steps(svc, db);

@@ -21,18 +21,19 @@ static const db_stmt owner_approve = {
     "WITH c AS (UPDATE claims.claims SET status = 'pending_security', owner_approved_at = now(), "
     "owner_approved_by = $2, updated_at = now() "
     "WHERE id = $1 AND status = 'pending_owner' AND listing_sync = 'none' RETURNING *), "
-    "e AS (INSERT INTO claims.events (claim_id, actor_id, actor_department, action, from_status, "
-    "to_status) SELECT id, $3, $4, 'owner_approved', 'pending_owner', 'pending_security' FROM c) "
+    "e AS (INSERT INTO claims.events (claim_id, actor_id, actor_email, actor_name, "
+    "actor_department, action, from_status, to_status) SELECT id, $3, $2, $5, $4, "
+    "'owner_approved', 'pending_owner', 'pending_security' FROM c) "
     "SELECT " CLAIM_COLUMNS " FROM c",
-    4,
+    5,
 };
 
 static const db_stmt mark_transfer = {
     "claims_mark_transfer",
     "UPDATE claims.claims SET listing_sync = 'transfer', sync_actor_id = $2, sync_actor = $3, "
-    "sync_actor_department = $4, updated_at = now() "
+    "sync_actor_department = $4, sync_actor_name = $5, updated_at = now() "
     "WHERE id = $1 AND status = 'pending_security' AND listing_sync = 'none'",
-    4,
+    5,
 };
 
 static const db_stmt finish_transfer = {
@@ -40,8 +41,9 @@ static const db_stmt finish_transfer = {
     "WITH c AS (UPDATE claims.claims SET status = 'approved', security_approved_at = now(), "
     "security_approved_by = sync_actor, listing_sync = 'none', updated_at = now() "
     "WHERE id = $1 AND status = 'pending_security' AND listing_sync = 'transfer' RETURNING *), "
-    "e AS (INSERT INTO claims.events (claim_id, actor_id, actor_department, action, from_status, "
-    "to_status, note) SELECT id, sync_actor_id, sync_actor_department, 'security_approved', "
+    "e AS (INSERT INTO claims.events (claim_id, actor_id, actor_email, actor_name, "
+    "actor_department, action, from_status, to_status, note) SELECT id, sync_actor_id, "
+    "sync_actor, sync_actor_name, sync_actor_department, 'security_approved', "
     "'pending_security', 'approved', $2 FROM c) "
     "SELECT " CLAIM_COLUMNS " FROM c",
     2,
@@ -66,20 +68,22 @@ static const db_stmt deny = {
     "WITH c AS (UPDATE claims.claims SET status = 'denied', denied_at = now(), denied_by = $3, "
     "denial_reason = $4, listing_sync = 'release', updated_at = now() "
     "WHERE id = $1 AND status = $2 AND listing_sync = 'none' RETURNING *), "
-    "e AS (INSERT INTO claims.events (claim_id, actor_id, actor_department, action, from_status, "
-    "to_status, note) SELECT id, $5, $6, 'denied', $2, 'denied', $4 FROM c) "
+    "e AS (INSERT INTO claims.events (claim_id, actor_id, actor_email, actor_name, "
+    "actor_department, action, from_status, to_status, note) SELECT id, $5, $3, $7, $6, "
+    "'denied', $2, 'denied', $4 FROM c) "
     "SELECT " CLAIM_COLUMNS " FROM c",
-    6,
+    7,
 };
 
 static const db_stmt withdraw = {
     "claims_withdraw",
     "WITH c AS (UPDATE claims.claims SET status = 'withdrawn', listing_sync = 'release', "
     "updated_at = now() WHERE id = $1 AND status = $2 AND listing_sync = 'none' RETURNING *), "
-    "e AS (INSERT INTO claims.events (claim_id, actor_id, actor_department, action, from_status, "
-    "to_status) SELECT id, $3, $4, 'withdrawn', $2, 'withdrawn' FROM c) "
+    "e AS (INSERT INTO claims.events (claim_id, actor_id, actor_email, actor_name, "
+    "actor_department, action, from_status, to_status) SELECT id, $3, $5, $6, $4, 'withdrawn', "
+    "$2, 'withdrawn' FROM c) "
     "SELECT " CLAIM_COLUMNS " FROM c",
-    4,
+    6,
 };
 
 static const db_stmt release_confirmed = {
@@ -124,12 +128,6 @@ rc_status claim_release_confirmed(db_conn *db, const char *request_id, int64_t c
     rc_status st = db_exec(db, &release_confirmed, params, request_id, &res);
     PQclear(res);
     return st;
-}
-
-static int in_department(const Rcycle__Caller *caller, const char *department)
-{
-    return caller->department != NULL && department != NULL &&
-           strcmp(caller->department, department) == 0;
 }
 
 /* Answers with the single claim row of res, or 409 when the conditional
@@ -179,14 +177,51 @@ static int load_open_claim(const rpc_request *req, int64_t id, PGresult **res, c
 static int may_decide(const claim_row *row, const Rcycle__Caller *caller)
 {
     if (strcmp(row->claim.status, "pending_owner") == 0)
-        return in_department(caller, row->owner_department);
+        return claim_caller_in(caller, row->owner_department);
     return rpc_caller_has_role(caller, "security");
+}
+
+static int same_person(const char *email, const char *other)
+{
+    return email != NULL && other != NULL && strcmp(email, other) == 0;
+}
+
+/* The separation-of-duties rule (docs/API.md) the caller would break by
+ * deciding the claim's current stage, or NULL. People are compared by email,
+ * which is unique and never changes; the claim records its steps by it. */
+static const char *duty_conflict(const claim_row *row, const Rcycle__Caller *caller)
+{
+    if (same_person(caller->email, row->claim.requested_by))
+        return "separation of duties: the requester of a claim may not approve or deny it";
+    if (strcmp(row->claim.status, "pending_security") == 0 &&
+        same_person(caller->email, row->claim.owner_approved_by))
+        return "separation of duties: the owner-stage approver may not decide the security stage";
+    return NULL;
+}
+
+/* 1 when the caller may decide the claim now; otherwise answers 403 naming
+ * the stage's rule or the duty the caller would break. */
+static int decision_allowed(const rpc_request *req, const claim_row *row, const char *not_allowed,
+                            rpc_reply *reply)
+{
+    if (!may_decide(row, req->caller)) {
+        rpc_reply_error(reply, RC_PERMISSION_DENIED, "%s", not_allowed);
+        return 0;
+    }
+    const char *conflict = duty_conflict(row, req->caller);
+    if (conflict == NULL)
+        return 1;
+    log_info(req->request_id, "security: decision refused (%s) claim=%lld user=%lld", conflict,
+             (long long)row->claim.id, (long long)req->caller->user_id);
+    rpc_reply_error(reply, RC_PERMISSION_DENIED, "%s", conflict);
+    return 0;
 }
 
 static void approve_by_owner(const rpc_request *req, const claim_row *row, rpc_reply *reply)
 {
     id_text id = text_of(row->claim.id), actor = text_of(req->caller->user_id);
-    const char *params[] = {id.s, req->caller->email, actor.s, req->caller->department};
+    const char *params[] = {id.s, req->caller->email, actor.s, req->caller->department,
+                            req->caller->name};
     PGresult *res = NULL;
     rc_status st = db_exec(req->db, &owner_approve, params, req->request_id, &res);
     reply_updated(reply, st, res);
@@ -197,7 +232,8 @@ static void approve_by_owner(const rpc_request *req, const claim_row *row, rpc_r
 static void approve_by_security(const rpc_request *req, const claim_row *row, rpc_reply *reply)
 {
     id_text id = text_of(row->claim.id), actor = text_of(req->caller->user_id);
-    const char *params[] = {id.s, actor.s, req->caller->email, req->caller->department};
+    const char *params[] = {id.s, actor.s, req->caller->email, req->caller->department,
+                            req->caller->name};
     PGresult *res = NULL;
     rc_status st = db_exec(req->db, &mark_transfer, params, req->request_id, &res);
     int marked = st == RC_OK && PQcmdTuples(res)[0] == '1';
@@ -262,15 +298,15 @@ void claims_approve(const rpc_request *req, rpc_reply *reply)
     claim_row row;
     if (load_for_caller(req, &res, &row, reply) != 0)
         return;
-    if (!may_decide(&row, req->caller))
-        rpc_reply_error(reply, RC_PERMISSION_DENIED,
-                        strcmp(row.claim.status, "pending_owner") == 0
-                            ? "only the owning department may approve at this stage"
-                            : "only a security reviewer may approve at this stage");
-    else if (strcmp(row.claim.status, "pending_owner") == 0)
-        approve_by_owner(req, &row, reply);
-    else
-        approve_by_security(req, &row, reply);
+    const char *not_allowed = strcmp(row.claim.status, "pending_owner") == 0
+                                  ? "only the owning department may approve at this stage"
+                                  : "only a security reviewer may approve at this stage";
+    if (decision_allowed(req, &row, not_allowed, reply)) {
+        if (strcmp(row.claim.status, "pending_owner") == 0)
+            approve_by_owner(req, &row, reply);
+        else
+            approve_by_security(req, &row, reply);
+    }
     PQclear(res);
 }
 
@@ -298,13 +334,11 @@ static void release_listing(const rpc_request *req, const rpc_reply *closed)
 static void deny_loaded(const rpc_request *req, const claim_row *row, const char *reason,
                         rpc_reply *reply)
 {
-    if (!may_decide(row, req->caller)) {
-        rpc_reply_error(reply, RC_PERMISSION_DENIED, "you may not deny this claim");
+    if (!decision_allowed(req, row, "you may not deny this claim", reply))
         return;
-    }
     id_text id = text_of(row->claim.id), actor = text_of(req->caller->user_id);
-    const char *params[] = {id.s,   row->claim.status, req->caller->email,
-                            reason, actor.s,           req->caller->department};
+    const char *params[] = {id.s,    row->claim.status,       req->caller->email, reason,
+                            actor.s, req->caller->department, req->caller->name};
     PGresult *updated = NULL;
     rc_status st = db_exec(req->db, &deny, params, req->request_id, &updated);
     reply_updated(reply, st, updated);
@@ -334,12 +368,17 @@ void claims_withdraw(const rpc_request *req, rpc_reply *reply)
     claim_row row;
     if (load_for_caller(req, &res, &row, reply) != 0)
         return;
-    if (!in_department(req->caller, row.claim.requesting_department)) {
+    if (!claim_caller_in(req->caller, row.claim.requesting_department)) {
         rpc_reply_error(reply, RC_PERMISSION_DENIED,
                         "only the requesting department may withdraw a claim");
     } else {
         id_text idt = text_of(row.claim.id), actor = text_of(req->caller->user_id);
-        const char *params[] = {idt.s, row.claim.status, actor.s, req->caller->department};
+        const char *params[] = {idt.s,
+                                row.claim.status,
+                                actor.s,
+                                req->caller->department,
+                                req->caller->email,
+                                req->caller->name};
         PGresult *updated = NULL;
         rc_status st = db_exec(req->db, &withdraw, params, req->request_id, &updated);
         reply_updated(reply, st, updated);

@@ -1,4 +1,4 @@
-/* expiry.c - the expiry sweep (listings.h).
+/* expiry.c - the expiry sweep and ListExpiringListings (listings.h).
  *
  * One statement expires every due listing and writes its event, so a
  * listing is never expired without its event, whatever stops the process.
@@ -10,6 +10,8 @@
 #include "log.h"
 
 #define ACQUIRE_TIMEOUT_MS 1000
+/* svc-users asks every few seconds; the oldest dates first, a page at most. */
+#define EXPIRING_MAX 1000
 
 static const db_stmt expire_due = {
     "listings_expire_due",
@@ -25,6 +27,35 @@ static const db_stmt expire_due = {
     " SELECT id, 'expired', from_status, 'expired', claim_id FROM expired ORDER BY id",
     0,
 };
+
+/* docs/API.md: listing_expiring, 3 days before expiry. */
+static const db_stmt expiring = {
+    "listings_expiring",
+    "SELECT id, title, department, to_char(expiration_date, 'YYYY-MM-DD') FROM listings.listings"
+    " WHERE status IN ('available', 'claimed') AND expiration_date >= " UTC_TODAY
+    " AND expiration_date <= " UTC_TODAY " + 3 ORDER BY expiration_date, id LIMIT $1",
+    1,
+};
+
+/* A db_row_fill. */
+static void expiring_from_row(const PGresult *res, int row, void *item)
+{
+    Rcycle__Listings__ExpiringListing *out = item;
+    rcycle__listings__expiring_listing__init(out);
+    out->listing_id = db_int64(res, row, 0);
+    out->title = db_text(res, row, 1);
+    out->department = db_text(res, row, 2);
+    out->expiration_date = db_text(res, row, 3);
+}
+
+void listings_list_expiring(const rpc_request *req, rpc_reply *reply)
+{
+    char lim[DB_INT64_LEN];
+    const char *params[] = {db_param_int64(lim, EXPIRING_MAX)};
+    Rcycle__Listings__ExpiringListingsReply out = RCYCLE__LISTINGS__EXPIRING_LISTINGS_REPLY__INIT;
+    rpc_reply_query(req, &expiring, params, &out.base, sizeof(Rcycle__Listings__ExpiringListing),
+                    expiring_from_row, reply);
+}
 
 void listings_expiry_sweep(void *arg)
 {

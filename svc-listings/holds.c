@@ -29,6 +29,14 @@ static const db_stmt add_fence = {
     1,
 };
 
+static const db_stmt mark_received = {
+    "listings_mark_received",
+    "UPDATE listings.listings SET received_at = now(), updated_at = now()"
+    " WHERE id = $1 AND claim_id = $2 AND status = 'approved' AND received_at IS NULL"
+    " RETURNING " LISTING_COLUMNS,
+    2,
+};
+
 static int held_by(const Rcycle__Listings__Listing *l, int64_t claim_id)
 {
     return l->has_claim_id && l->claim_id == claim_id;
@@ -153,4 +161,42 @@ void listings_transfer(const rpc_request *req, rpc_reply *reply)
     else
         listing_tx_run(req, in->listing_id, transfer_locked, in, reply);
     fault_point("listings.transfer.after_commit");
+}
+
+/* ---- Receive ---- */
+
+static rc_status receive_locked(const rpc_request *req, const locked_listing *locked,
+                                const void *arg, rpc_reply *reply)
+{
+    const Rcycle__Listings__TransferRequest *in = arg;
+    const Rcycle__Listings__Listing *l = &locked->listing;
+    if (!held_by(l, in->claim_id) || !has_status(l, "approved")) {
+        rpc_reply_error(reply, RC_FAILED_PRECONDITION, "listing was not approved for this claim");
+        return RC_OK;
+    }
+    char id_text[DB_INT64_LEN], claim_text[DB_INT64_LEN];
+    const char *params[] = {db_param_int64(id_text, l->id),
+                            db_param_int64(claim_text, in->claim_id)};
+    PGresult *res;
+    rc_status status = db_exec(req->db, &mark_received, params, req->request_id, &res);
+    if (status == RC_OK && PQntuples(res) == 0) {
+        rpc_reply_ok(reply, &l->base); /* a retry of a receipt that was recorded */
+    } else if (status == RC_OK) {
+        status = listing_record_event(req, l->id, "received", "approved", "approved", in->claim_id);
+        Rcycle__Listings__Listing now;
+        listing_from_row(res, 0, &now);
+        if (status == RC_OK)
+            rpc_reply_ok(reply, &now.base);
+    }
+    PQclear(res);
+    return status;
+}
+
+void listings_receive(const rpc_request *req, rpc_reply *reply)
+{
+    Rcycle__Listings__TransferRequest *in = (Rcycle__Listings__TransferRequest *)req->input;
+    if (in->listing_id <= 0 || in->claim_id <= 0)
+        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "listing and claim ids must be positive");
+    else
+        listing_tx_run(req, in->listing_id, receive_locked, in, reply);
 }

@@ -25,8 +25,8 @@ static const db_stmt insert_listing = {
     " created_by_id, created_by)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::date, $14, $15)"
     " RETURNING " LISTING_COLUMNS "), "
-    "event AS (INSERT INTO listings.events (listing_id, actor_id, actor_department, action,"
-    " to_status) SELECT id, $14, $7, 'created', status FROM created) "
+    "event AS (INSERT INTO listings.events (listing_id, actor_id, actor_email, actor_department,"
+    " action, to_status) SELECT id, $14, $15, $7, 'created', status FROM created) "
     "SELECT * FROM created",
     15,
 };

@@ -4,7 +4,6 @@
 
 #include "listings.h"
 
-
 static const db_stmt lock_listing = {
     "listings_lock",
     "SELECT " LISTING_COLUMNS ", expiration_date < " UTC_TODAY
@@ -22,9 +21,9 @@ static const db_stmt set_status = {
 static const db_stmt insert_event = {
     "listings_insert_event",
     "INSERT INTO listings.events"
-    " (listing_id, actor_id, actor_department, action, from_status, to_status, claim_id)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    7,
+    " (listing_id, actor_id, actor_department, action, from_status, to_status, claim_id,"
+    " actor_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    8,
 };
 
 /* id as a query parameter; 0 (none) is SQL NULL. */
@@ -106,6 +105,7 @@ rc_status listing_record_event(const rpc_request *req, int64_t listing_id, const
         from_status,
         to_status,
         id_param(claim_id, claim_text),
+        caller->email,
     };
     PGresult *res;
     rc_status st = db_exec(req->db, &insert_event, params, req->request_id, &res);

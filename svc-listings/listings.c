@@ -15,11 +15,8 @@
  * character, the one the listings_search trigram index is built on; the
  * pattern ($4) arrives with LIKE's wildcards already escaped. */
 #define LISTING_FILTER                                                                             \
-    " WHERE ($1::text IS NULL OR category = $1)"                                                   \
-    " AND ($2::text IS NULL OR status = $2)"                                                       \
-    " AND ($3::text IS NULL OR department = $3)"                                                   \
-    " AND ($4::text IS NULL OR lower(title || E'\\n' || serial_number || E'\\n' || department"     \
-    " || E'\\n' || coalesce(description, '')) LIKE '%' || lower($4) || '%')"
+    " WHERE ($2::text IS NULL OR status = $2) AND " LISTING_MATCHES("$1::text", "$3::text",        \
+                                                                    "$4::text")
 
 static const db_stmt count_listings = {
     "listings_count",
@@ -27,16 +24,52 @@ static const db_stmt count_listings = {
     4,
 };
 
+/* A search counts at most this many matches past its page: counting every
+ * match of a short or common term would scan most of the table (300 ms at
+ * 100k listings), while the first few hundred are found in a few pages. */
+#define SEARCH_COUNT_BEYOND 1000
+
 /* The page and, in its last column, the total before paging: one statement,
- * so one round trip and one snapshot. The count is an uncorrelated subquery,
- * computed once. A page past the end has no row to carry the total; then
- * count_listings is asked separately. */
+ * so one round trip and one snapshot. A short page holds the end of the
+ * result, so its total is the offset plus its rows; only a full page needs
+ * the count, and CASE asks for it (an initplan PostgreSQL runs on first
+ * use, so a short page never runs it). An empty page has no row to carry
+ * the total (see run_list_queries). */
+#define PAGE_SQL(filter, limit, offset, count)                                                     \
+    "WITH page AS (SELECT " LISTING_COLUMNS " FROM listings.listings" filter                       \
+    " ORDER BY created_at DESC, id DESC LIMIT " limit " OFFSET " offset ")"                        \
+    " SELECT page.*, CASE WHEN (SELECT count(*) FROM page) < " limit " THEN " offset               \
+    " + (SELECT count(*) FROM page) ELSE " count " END FROM page"
+
+#define COUNT_SQL(filter) "(SELECT count(*) FROM listings.listings" filter ")"
+
+#define STR(x)  #x
+#define XSTR(x) STR(x)
+
+/* With filters but no search: planned for their values (db_exec_custom),
+ * so that a status, category or department uses its own index. */
 static const db_stmt page_listings = {
     "listings_page",
-    "WITH page AS (SELECT " LISTING_COLUMNS " FROM listings.listings" LISTING_FILTER
-    " ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6)"
-    " SELECT page.*, (SELECT count(*) FROM listings.listings" LISTING_FILTER ") FROM page",
+    PAGE_SQL(LISTING_FILTER, "$5", "$6", COUNT_SQL(LISTING_FILTER)),
     6,
+};
+
+/* A search, planned for its term so that the trigram index serves it; its
+ * count stops at SEARCH_COUNT_BEYOND matches past the page. */
+static const db_stmt page_search_listings = {
+    "listings_page_search",
+    PAGE_SQL(LISTING_FILTER, "$5", "$6",
+             "(SELECT count(*) FROM (SELECT 1 FROM listings.listings" LISTING_FILTER
+             " LIMIT $6 + $5 + " XSTR(SEARCH_COUNT_BEYOND) ") AS counted)"),
+    6,
+};
+
+/* The unfiltered list, the one most asked for: nothing in it depends on a
+ * value, so it is planned once per connection. */
+static const db_stmt page_all_listings = {
+    "listings_page_all",
+    PAGE_SQL("", "$1", "$2", COUNT_SQL("")),
+    2,
 };
 
 static const db_stmt get_listing = {
@@ -53,7 +86,16 @@ typedef struct list_query {
     char *pattern; /* owned: the escaped search */
     char limit[DB_INT64_LEN];
     char offset[DB_INT64_LEN];
+    int64_t limit_n;
+    int64_t offset_n;
 } list_query;
+
+/* A list's total before paging; capped: a search's count that stopped
+ * at SEARCH_COUNT_BEYOND matches past the page, so n is a lower bound. */
+typedef struct list_total {
+    int64_t n;
+    int capped;
+} list_total;
 
 /* An empty filter is no filter: a form submits empty fields. */
 static const char *filter_value(const char *s)
@@ -61,10 +103,7 @@ static const char *filter_value(const char *s)
     return s != NULL && *s != '\0' ? s : NULL;
 }
 
-/* s with LIKE's wildcards (% and _) and its escape character (\) escaped,
- * since the API promises a literal substring search. NULL when out of
- * memory. */
-static char *like_literal(const char *s)
+char *listing_like_literal(const char *s)
 {
     char *out = malloc(2 * strlen(s) + 1);
     if (out == NULL)
@@ -112,13 +151,15 @@ static int list_query_from_request(const Rcycle__Listings__ListListingsRequest *
     }
     const char *search = filter_value(in->search);
     if (search != NULL) {
-        q->pattern = like_literal(search);
+        q->pattern = listing_like_literal(search);
         if (q->pattern == NULL) {
             rpc_reply_error(reply, RC_INTERNAL, "internal error");
             return -1;
         }
     }
 
+    q->limit_n = limit;
+    q->offset_n = offset;
     db_param_int64(q->limit, limit);
     db_param_int64(q->offset, offset);
     q->params[P_CATEGORY] = category;
@@ -130,26 +171,44 @@ static int list_query_from_request(const Rcycle__Listings__ListListingsRequest *
     return 0;
 }
 
-/* Runs the page query, and the count query only when the page is empty
- * (count_listings takes the first four parameters: the filters). Custom
- * plans are forced for every pooled connection (common/db.c), which matters
- * here: the generic plan of "$4 IS NULL OR ..." cannot use the trigram
- * index, and every search would scan the table (50 times slower at 100k
- * listings). */
-static rc_status run_list_queries(const rpc_request *req, const list_query *q, PGresult **page,
-                                  int64_t *total)
+static int unfiltered(const list_query *q)
 {
-    rc_status status = db_exec(req->db, &page_listings, q->params, req->request_id, page);
+    return q->params[P_CATEGORY] == NULL && q->params[P_STATUS] == NULL &&
+           q->params[P_DEPARTMENT] == NULL && q->params[P_SEARCH] == NULL;
+}
+
+static rc_status run_page(const rpc_request *req, const list_query *q, PGresult **page)
+{
+    if (unfiltered(q)) {
+        const char *const paging[] = {q->params[P_LIMIT], q->params[P_OFFSET]};
+        return db_exec(req->db, &page_all_listings, paging, req->request_id, page);
+    }
+    const db_stmt *stmt = q->params[P_SEARCH] != NULL ? &page_search_listings : &page_listings;
+    return db_exec_custom(req->db, stmt, q->params, req->request_id, page);
+}
+
+/* Runs the page query, and the count query only when a page past the start
+ * is empty (count_listings takes the first four parameters: the filters);
+ * an empty first page means nothing matches. */
+static rc_status run_list_queries(const rpc_request *req, const list_query *q, PGresult **page,
+                                  list_total *total)
+{
+    rc_status status = run_page(req, q, page);
     if (status != RC_OK)
         return status;
+    *total = (list_total){0};
     if (PQntuples(*page) > 0) {
-        *total = db_int64(*page, 0, LISTING_NCOLUMNS);
+        total->n = db_int64(*page, 0, LISTING_NCOLUMNS);
+        total->capped = q->params[P_SEARCH] != NULL &&
+                        total->n == q->offset_n + q->limit_n + SEARCH_COUNT_BEYOND;
         return RC_OK;
     }
+    if (q->offset_n == 0)
+        return RC_OK;
     PGresult *count = NULL;
-    status = db_exec(req->db, &count_listings, q->params, req->request_id, &count);
+    status = db_exec_custom(req->db, &count_listings, q->params, req->request_id, &count);
     if (status == RC_OK)
-        *total = db_int64(count, 0, 0);
+        total->n = db_int64(count, 0, 0);
     PQclear(count);
     return status;
 }
@@ -160,20 +219,22 @@ static void fill_listing(const PGresult *res, int row, void *item)
     listing_from_row(res, row, item);
 }
 
-static void reply_listings(const PGresult *page, int64_t total, rpc_reply *reply)
+static void reply_listings(const PGresult *page, const list_total *total, rpc_reply *reply)
 {
     Rcycle__Listings__ListListingsReply out = RCYCLE__LISTINGS__LIST_LISTINGS_REPLY__INIT;
-    out.total = total;
+    out.total = total->n;
+    out.has_total_capped = total->capped;
+    out.total_capped = total->capped;
     rpc_reply_rows(reply, &out.base, page, sizeof(Rcycle__Listings__Listing), fill_listing);
 }
 
 static void list_and_reply(const rpc_request *req, const list_query *q, rpc_reply *reply)
 {
     PGresult *page = NULL;
-    int64_t total = 0;
+    list_total total;
     rc_status status = run_list_queries(req, q, &page, &total);
     if (status == RC_OK)
-        reply_listings(page, total, reply);
+        reply_listings(page, &total, reply);
     else
         rpc_reply_db_error(reply, status);
     PQclear(page);

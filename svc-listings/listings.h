@@ -35,6 +35,24 @@
 /* The number of LISTING_COLUMNS; a query's own columns follow them. */
 #define LISTING_NCOLUMNS 19
 
+/* The listing filters of docs/API.md (category, department, search) as one
+ * SQL condition over listings.listings, each operand a text expression that
+ * is NULL for "any": ListListings gives parameters, watch matching (watches.c)
+ * a watch's columns, so both apply the very same rules. The search
+ * expression is, character for character, the one the listings_search
+ * trigram index is built on; the pattern arrives with LIKE's wildcards
+ * escaped (listing_like_literal). */
+#define LISTING_MATCHES(category, department, pattern)                                             \
+    "(" category " IS NULL OR category = " category ")"                                            \
+    " AND (" department " IS NULL OR department = " department ")"                                 \
+    " AND (" pattern " IS NULL OR lower(title || E'\\n' || serial_number || E'\\n' || department"  \
+    " || E'\\n' || coalesce(description, '')) LIKE '%' || lower(" pattern ") || '%')"
+
+/* s with LIKE's wildcards (% and _) and its escape character (\) escaped,
+ * since the API promises a literal substring search. NULL when out of
+ * memory; free() it. */
+char *listing_like_literal(const char *s);
+
 /* Today's date in UTC, whatever the session's time zone: every expiry rule
  * counts UTC days, as listing_expiration_ok does. */
 #define UTC_TODAY "(now() AT TIME ZONE 'UTC')::date"
@@ -184,6 +202,9 @@ void listings_withdraw_listing(const rpc_request *req, rpc_reply *reply);
 void listings_reserve(const rpc_request *req, rpc_reply *reply);
 void listings_release(const rpc_request *req, rpc_reply *reply);
 void listings_transfer(const rpc_request *req, rpc_reply *reply);
+/* Receive: the approved listing's claim was received (handover); it counts
+ * in the leaderboard from then on. Idempotent per claim. */
+void listings_receive(const rpc_request *req, rpc_reply *reply);
 
 /* ---- feed.c ---- */
 
@@ -207,5 +228,22 @@ void listings_leaderboard(const rpc_request *req, rpc_reply *reply);
  * names the claim that held it, from which svc-claims cancels that claim.
  * main.c runs it every few seconds on a worker (worker.h); arg is the pool. */
 void listings_expiry_sweep(void *pool);
+
+/* ListExpiringListings: the available or claimed listings within 3 days of
+ * their date, for svc-users' listing_expiring notifications. */
+void listings_list_expiring(const rpc_request *req, rpc_reply *reply);
+
+/* ---- watches.c ---- */
+
+/* The caller's watches, and the matches svc-users follows (feed listener). */
+void listings_create_watch(const rpc_request *req, rpc_reply *reply);
+void listings_list_watches(const rpc_request *req, rpc_reply *reply);
+void listings_delete_watch(const rpc_request *req, rpc_reply *reply);
+void listings_list_watch_matches(const rpc_request *req, rpc_reply *reply);
+
+/* ---- listeners.c ---- */
+
+/* Per method, the listeners that serve it (rpc_service.listeners). */
+extern const unsigned listings_listeners[RPCI_LISTINGS_COUNT];
 
 #endif

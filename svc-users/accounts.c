@@ -1,5 +1,6 @@
-/* accounts.c - GetUser, ListUsers and CreateUser over users.accounts.
- * Listing and creating accounts is for admins only. */
+/* accounts.c - GetUser, ListUsers and CreateUser over users.accounts, and
+ * UpdateMe, the caller's own settings. Listing and creating accounts is for
+ * admins only. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +10,6 @@
 #include "log.h"
 #include "text.h"
 #include "users.h"
-
-#define NAME_MAX_CHARS     200
-#define PASSWORD_MIN_BYTES 8
-/* The longest roles list create_user passes: every role once. */
-#define ROLES_TEXT_LEN sizeof "member,security,admin"
 
 static const db_stmt get_user_stmt = {
     .name = "users_get_user",
@@ -37,9 +33,17 @@ static const db_stmt create_user_stmt = {
     .nparams = 5,
 };
 
-/* 1 when the caller holds the admin role; otherwise answers
- * PERMISSION_DENIED, logged as a security event. */
-static int caller_is_admin(const rpc_request *req, const char *action, rpc_reply *reply)
+/* NULL leaves the setting as it is. Only the caller's own row: the id comes
+ * from the gateway's authentication, never from the client. */
+static const db_stmt update_me_stmt = {
+    .name = "users_update_me",
+    .sql = "UPDATE users.accounts a"
+           " SET email_notifications = coalesce($2::boolean, a.email_notifications)"
+           " WHERE a.id = $1 RETURNING " USER_COLUMNS,
+    .nparams = 2,
+};
+
+int users_caller_is_admin(const rpc_request *req, const char *action, rpc_reply *reply)
 {
     if (rpc_caller_has_role(req->caller, "admin"))
         return 1;
@@ -69,14 +73,7 @@ static void get_user(const rpc_request *req, int64_t id, rpc_reply *reply)
         rpc_reply_db_error(reply, rc);
         return;
     }
-
-    if (PQntuples(res) == 0) {
-        rpc_reply_error(reply, RC_NOT_FOUND, "user not found");
-    } else {
-        user_row user;
-        user_from_row(&user, res, 0);
-        rpc_reply_ok(reply, &user.msg.base);
-    }
+    users_reply_user(reply, res);
     PQclear(res);
 }
 
@@ -107,7 +104,7 @@ void users_list_users(const rpc_request *req, rpc_reply *reply)
 {
     PGresult *res;
 
-    if (!caller_is_admin(req, "list users", reply))
+    if (!users_caller_is_admin(req, "list users", reply))
         return;
     rc_status rc = db_exec(req->db, &list_users_stmt, NULL, req->request_id, &res);
     if (rc != RC_OK) {
@@ -123,7 +120,7 @@ void users_list_users(const rpc_request *req, rpc_reply *reply)
 /* 1 when s looks like an email address: one '@' with something on each side
  * and no spaces or control characters. Delivery is not this service's to
  * check. */
-static int email_shape_ok(const char *s)
+int email_shape_ok(const char *s)
 {
     const char *at = strchr(s, '@');
 
@@ -135,23 +132,6 @@ static int email_shape_ok(const char *s)
     return 1;
 }
 
-static int password_ok(const char *password, rpc_reply *reply)
-{
-    size_t len = strlen(password);
-
-    if (len < PASSWORD_MIN_BYTES) {
-        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "password must be at least %d characters",
-                        PASSWORD_MIN_BYTES);
-        return 0;
-    }
-    if (len > PASSWORD_MAX_BYTES) {
-        rpc_reply_error(reply, RC_INVALID_ARGUMENT, "password must be at most %d bytes",
-                        PASSWORD_MAX_BYTES);
-        return 0;
-    }
-    return 1;
-}
-
 static int role_index(const char *name)
 {
     for (int i = 0; i < USER_NROLES; i++)
@@ -160,15 +140,12 @@ static int role_index(const char *name)
     return -1;
 }
 
-/* Writes the requested roles to out as the comma-separated list
- * create_user_stmt expects: each known, each once, member when none. */
-static int roles_ok(const Rcycle__Users__CreateUserRequest *in, char out[ROLES_TEXT_LEN],
-                    rpc_reply *reply)
+int users_roles_text(char *const *roles, size_t n_roles, char out[ROLES_TEXT_LEN], rpc_reply *reply)
 {
     unsigned held = 0;
 
-    for (size_t i = 0; i < in->n_roles; i++) {
-        int r = role_index(in->roles[i]);
+    for (size_t i = 0; i < n_roles; i++) {
+        int r = role_index(roles[i]);
         if (r < 0) {
             rpc_reply_error(reply, RC_INVALID_ARGUMENT,
                             "each role must be member, security or admin");
@@ -176,8 +153,8 @@ static int roles_ok(const Rcycle__Users__CreateUserRequest *in, char out[ROLES_T
         }
         held |= 1u << r;
     }
-    if (held == 0)
-        held = 1u << role_index("member");
+    /* Everyone is a member (docs/API.md); the other roles add to it. */
+    held |= 1u << role_index("member");
 
     out[0] = '\0';
     for (int r = 0; r < USER_NROLES; r++) {
@@ -201,7 +178,8 @@ static int create_args_ok(const Rcycle__Users__CreateUserRequest *in, char roles
     }
     return text_field_ok(reply, "name", in->name, 1, NAME_MAX_CHARS) &&
            text_field_ok(reply, "department", in->department, 1, NAME_MAX_CHARS) &&
-           password_ok(in->password, reply) && roles_ok(in, roles, reply);
+           users_new_password_ok(in->password, in->email, reply) &&
+           users_roles_text(in->roles, in->n_roles, roles, reply);
 }
 
 /* The checked request and its password hash: an idem_write_fn's arg. */
@@ -228,31 +206,22 @@ static void insert_account(const rpc_request *req, const void *arg, rpc_reply *r
 
     user_row user;
     user_from_row(&user, res, 0);
-    rpc_reply_ok(reply, &user.msg.base);
+    audit_actor actor = audit_actor_of(req->caller);
+    rc = users_audit(req, &actor, "created", user.msg.id, a->roles);
+    if (rc == RC_OK)
+        rpc_reply_ok(reply, &user.msg.base);
+    else
+        rpc_reply_db_error(reply, rc);
     PQclear(res);
 }
 
 static void create_user(const rpc_request *req, const Rcycle__Users__CreateUserRequest *in,
                         const char *roles, rpc_reply *reply)
 {
-    const users_state *st = req->service;
     char hash[crypto_pwhash_STRBYTES];
 
-    /* UNAVAILABLE rather than Login's RESOURCE_EXHAUSTED: the admin did
-     * nothing too often, the service is busy with sign-ins. */
-    if (!hash_pool_enter(st->hash)) {
-        rpc_reply_error(reply, RC_UNAVAILABLE,
-                        "too many passwords being hashed; try again shortly");
+    if (users_hash_new_password(req, in->password, hash, reply) != 0)
         return;
-    }
-    rc_status rc = hash_pool_hash(st->hash, req->deadline_ms, hash, in->password);
-    hash_pool_leave(st->hash);
-    if (rc == RC_INTERNAL)
-        log_error(req->request_id, "could not hash a new user's password (out of memory)");
-    if (rc != RC_OK) {
-        rpc_reply_error(reply, rc, rc == RC_INTERNAL ? "internal error" : "no time left");
-        return;
-    }
     idem_write(&answers, req, insert_account, &(new_account){in, roles, hash}, reply);
 }
 
@@ -260,10 +229,34 @@ void users_create_user(const rpc_request *req, rpc_reply *reply)
 {
     char roles[ROLES_TEXT_LEN];
 
-    if (!caller_is_admin(req, "create users", reply))
+    if (!users_caller_is_admin(req, "create users", reply))
         return;
     Rcycle__Users__CreateUserRequest *in = (Rcycle__Users__CreateUserRequest *)req->input;
     /* A repeat is answered before the costly hash. */
     if (create_args_ok(in, roles, reply) && idem_replay(&answers, req, reply) == 0)
         create_user(req, in, roles, reply);
+}
+
+/* ---- UpdateMe ---- */
+
+void users_update_me(const rpc_request *req, rpc_reply *reply)
+{
+    const Rcycle__Users__UpdateMeRequest *in = (const void *)req->input;
+    char id[DB_INT64_LEN];
+    if (req->caller->user_id <= 0) {
+        rpc_reply_error(reply, RC_UNAUTHENTICATED, "sign in first");
+        return;
+    }
+    const char *notify = !in->has_email_notifications ? NULL
+                         : in->email_notifications    ? "true"
+                                                      : "false";
+    const char *params[] = {db_param_int64(id, req->caller->user_id), notify};
+    PGresult *res;
+    rc_status rc = db_exec(req->db, &update_me_stmt, params, req->request_id, &res);
+    if (rc != RC_OK) {
+        rpc_reply_db_error(reply, rc);
+        return;
+    }
+    users_reply_user(reply, res);
+    PQclear(res);
 }

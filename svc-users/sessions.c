@@ -91,13 +91,14 @@ static const db_stmt create_session_stmt = {
 static const db_stmt find_session_stmt = {
     .name = "users_find_session",
     .sql = "SELECT " USER_COLUMNS " FROM users.sessions s JOIN users.accounts a ON a.id = s.user_id"
-           " WHERE s.token_hash = $1 AND s.expires_at > now()",
+           " WHERE s.token_hash = $1 AND s.expires_at > now() AND a.active",
     .nparams = 1,
 };
 
 static const db_stmt delete_session_stmt = {
     .name = "users_delete_session",
-    .sql = "DELETE FROM users.sessions WHERE token_hash = $1",
+    .sql = "DELETE FROM users.sessions s USING users.accounts a"
+           " WHERE s.token_hash = $1 AND a.id = s.user_id RETURNING a.id, a.email, a.department",
     .nparams = 1,
 };
 
@@ -188,20 +189,24 @@ static rc_status record_failure(const login_attempt *at)
  * the time a failure takes does not tell whether the email has an account. */
 static rc_status password_matches(const login_attempt *at, const PGresult *account, int *matches)
 {
-    int found = PQntuples(account) == 1;
+    /* An account the IdP signs in (no password) is not one email login
+     * knows. */
+    int found = PQntuples(account) == 1 && !PQgetisnull(account, 0, USER_NCOLUMNS);
     const char *hash = found ? PQgetvalue(account, 0, USER_NCOLUMNS) : dummy_hash;
     int verified = 0;
     rc_status rc =
         hash_pool_verify(at->hash, at->req->deadline_ms, hash, at->in->password, &verified);
 
-    *matches = found && verified;
+    /* A deactivated account is refused like a wrong password (docs/API.md:
+     * the generic message), after the same verification. */
+    *matches = found && verified && PQgetvalue(account, 0, 5)[0] == 't';
     return rc;
 }
 
-static void start_session(const login_attempt *at, const PGresult *account, rpc_reply *reply)
+rc_status session_open(const rpc_request *req, const PGresult *account,
+                       char token[TOKEN_TEXT_LEN + 1], user_row *user,
+                       Rcycle__Users__LoginReply *out)
 {
-    const rpc_request *req = at->req;
-    char token[TOKEN_TEXT_LEN + 1];
     char hash[TOKEN_HASH_LEN + 1];
     PGresult *res;
 
@@ -209,21 +214,34 @@ static void start_session(const login_attempt *at, const PGresult *account, rpc_
     token_hash_hex(token, hash);
     const char *params[] = {hash, PQgetvalue(account, 0, 0)};
     rc_status rc = db_exec(req->db, &create_session_stmt, params, req->request_id, &res);
+    if (rc != RC_OK)
+        return rc;
+    out->expires_at_ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    user_from_row(user, account, 0);
+    audit_actor actor = {user->msg.id, user->msg.email, user->msg.department};
+    rc = users_audit(req, &actor, "signed_in", user->msg.id, users_client_addr(req));
+    if (rc != RC_OK)
+        return rc;
+    out->token = token;
+    out->user = &user->msg;
+    return RC_OK;
+}
+
+static void start_session(const login_attempt *at, const PGresult *account, rpc_reply *reply)
+{
+    const rpc_request *req = at->req;
+    char token[TOKEN_TEXT_LEN + 1];
+    user_row user;
+    Rcycle__Users__LoginReply out = RCYCLE__USERS__LOGIN_REPLY__INIT;
+    rc_status rc = session_open(req, account, token, &user, &out);
     if (rc != RC_OK) {
         rpc_reply_db_error(reply, rc);
         return;
     }
-
-    user_row user;
-    user_from_row(&user, account, 0);
-    Rcycle__Users__LoginReply out = RCYCLE__USERS__LOGIN_REPLY__INIT;
-    out.token = token;
-    out.user = &user.msg;
-    out.expires_at_ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     rpc_reply_ok(reply, &out.base);
     log_info(req->request_id, "security: sign-in user=%" PRId64 " email=%s client=%s", user.msg.id,
              user.msg.email, users_client_addr(req));
-    PQclear(res);
 }
 
 /* 1, after answering RESOURCE_EXHAUSTED, when the email or the client
@@ -247,17 +265,30 @@ static int locked_out(const login_attempt *at, long email_count, long client_cou
     return 1;
 }
 
+/* A failed or refused sign-in, in the login's own transaction: the email
+ * tried (never the password) and the client address. */
+static rc_status audit_failure(const login_attempt *at, const PGresult *account, const char *action)
+{
+    audit_actor actor = {.email = at->in->email};
+    int64_t id = PQntuples(account) == 1 ? strtoll(PQgetvalue(account, 0, 0), NULL, 10) : 0;
+    return users_audit(at->req, &actor, action, id, users_client_addr(at->req));
+}
+
 static void login_failed(const login_attempt *at, const PGresult *account, long email_count,
                          long client_count, rpc_reply *reply)
 {
     rc_status rc = record_failure(at);
+    if (rc == RC_OK)
+        rc = audit_failure(at, account, "sign_in_failed");
     if (rc != RC_OK) {
         rpc_reply_db_error(reply, rc);
         return;
     }
     log_info(at->req->request_id, "security: sign-in failed (%s) email=%s client=%s",
-             PQntuples(account) == 1 ? "wrong password" : "no such account", at->in->email,
-             users_client_addr(at->req));
+             PQntuples(account) == 0               ? "no such account"
+             : PQgetvalue(account, 0, 5)[0] != 't' ? "account deactivated"
+                                                   : "wrong password",
+             at->in->email, users_client_addr(at->req));
     if (email_count + 1 == LOGIN_MAX_FAILURES || client_count + 1 == LOGIN_MAX_ADDR_FAILURES)
         log_info(at->req->request_id,
                  "security: lockout begins email=%s client=%s failures=%ld/%ld", at->in->email,
@@ -276,8 +307,12 @@ static void login_locked(const login_attempt *at, rpc_reply *reply)
         rpc_reply_db_error(reply, rc);
         return;
     }
-    if (locked_out(at, email_count, client_count, reply))
+    if (locked_out(at, email_count, client_count, reply)) {
+        audit_actor actor = {.email = at->in->email};
+        if (users_audit(at->req, &actor, "sign_in_refused", 0, users_client_addr(at->req)) != RC_OK)
+            rpc_reply_error(reply, RC_UNAVAILABLE, "could not record the refused sign-in");
         return;
+    }
 
     rc = db_exec(at->req->db, &find_account_stmt, params, at->req->request_id, &account);
     if (rc != RC_OK) {
@@ -319,6 +354,11 @@ void users_login(const rpc_request *req, rpc_reply *reply)
 {
     const users_state *st = req->service;
     login_attempt at = {.req = req, .in = (const void *)req->input, .hash = st->hash};
+    if (!st->local_login) {
+        rpc_reply_error(reply, RC_UNAUTHENTICATED,
+                        "sign-in with email and password is turned off; use single sign-on");
+        return;
+    }
     if (!login_args_ok(at.in, reply) || !client_addr_param(req, &at.client, reply))
         return;
     /* Admitted before any database work, so a flood past the pool's limit
@@ -337,16 +377,26 @@ void users_login(const rpc_request *req, rpc_reply *reply)
 static void end_session(const rpc_request *req, const char *token, rpc_reply *reply)
 {
     char hash[TOKEN_HASH_LEN + 1];
-    PGresult *res;
+    PGresult *res = NULL;
 
     token_hash_hex(token, hash);
     const char *params[] = {hash};
-    rc_status rc = db_exec(req->db, &delete_session_stmt, params, req->request_id, &res);
+    rc_status rc = db_command(req->db, "BEGIN", req->request_id);
+    if (rc == RC_OK)
+        rc = db_exec(req->db, &delete_session_stmt, params, req->request_id, &res);
+    if (rc == RC_OK && PQntuples(res) == 1) {
+        audit_actor actor = {strtoll(PQgetvalue(res, 0, 0), NULL, 10), PQgetvalue(res, 0, 1),
+                             PQgetvalue(res, 0, 2)};
+        rc = users_audit(req, &actor, "signed_out", actor.id, NULL);
+    }
+    PQclear(res);
+    rc_status end = db_command(req->db, rc == RC_OK ? "COMMIT" : "ROLLBACK", req->request_id);
+    if (rc == RC_OK)
+        rc = end;
     if (rc != RC_OK) {
         rpc_reply_db_error(reply, rc);
         return;
     }
-    PQclear(res);
 
     /* Deleting nothing is success too: the token no longer works either way. */
     Rcycle__Empty empty = RCYCLE__EMPTY__INIT;
@@ -397,8 +447,11 @@ static void authenticate(const rpc_request *req, const char *token, rpc_reply *r
 void users_authenticate(const rpc_request *req, rpc_reply *reply)
 {
     Rcycle__Users__AuthenticateRequest *in = (Rcycle__Users__AuthenticateRequest *)req->input;
+    size_t len = strlen(in->token);
     /* A malformed token cannot name a session; the database is spared. */
-    if (token_well_formed(in->token, strlen(in->token)))
+    if (api_token_well_formed(in->token, len))
+        tokens_authenticate(req, in->token, reply);
+    else if (token_well_formed(in->token, len))
         authenticate(req, in->token, reply);
     else
         refuse_token(req, "malformed", reply);

@@ -1,4 +1,4 @@
--- 01_users.sql - seed: the four development accounts of the original R-Cycle
+-- 01_users.sql - seed: the five development accounts of the original R-Cycle
 -- demo (SEED.md). Never a migration; run by `rcycle-migrate --seed`, which
 -- puts an argon2id hash of RCYCLE_SEED_PASSWORD in the transaction setting
 -- rcycle.seed_password_hash. An account that exists already is left as it is,
@@ -18,6 +18,9 @@ FROM (VALUES
   ('john.doe@company.com', 'John Doe', 'IT Infrastructure', ARRAY['member', 'admin']),
   ('jane.smith@company.com', 'Jane Smith', 'Data Center Operations', ARRAY['member']),
   ('bob.johnson@company.com', 'Bob Johnson', 'Development Team', ARRAY['member']),
-  ('alice.williams@company.com', 'Alice Williams', 'Security Team', ARRAY['member', 'security'])
+  ('alice.williams@company.com', 'Alice Williams', 'Security Team', ARRAY['member', 'security']),
+  -- The second security reviewer: separation of duties forbids Alice deciding
+  -- the seeded claim she made (SEED.md).
+  ('carol.davis@company.com', 'Carol Davis', 'Security Team', ARRAY['member', 'security'])
 ) AS v (email, name, department, roles)
 ON CONFLICT (email) DO NOTHING;

@@ -9,8 +9,9 @@
 #      docker load + push)
 #   3. writes manifests/OVERLAY.site.yaml naming REGISTRY instead of
 #      registry.example.internal
-#   4. unless --push-only: checks that the Secret r-cycle/rcycle-db exists
-#      (make it first: ./secret.sh --out rcycle-db.yaml; kubectl apply -f ...),
+#   4. unless --push-only: checks that the Secrets r-cycle/rcycle-db and
+#      rcycle-rpc-tls-* exist (make them first: ./secret.sh --out rcycle-db.yaml,
+#      ./tls.sh --ca-dir CA-DIR --out rcycle-tls.yaml; kubectl apply -f ...),
 #      applies the manifests, waits for this release's db-init Job (complete
 #      or failed) and every rollout, deletes the db-init Jobs of earlier releases.
 # Needs kubectl with access to the cluster, and skopeo, podman or docker.
@@ -65,6 +66,12 @@ if ! kubectl -n r-cycle get secret rcycle-db >/dev/null 2>&1; then
   echo "the Secret r-cycle/rcycle-db is missing: make it with ./secret.sh (see README.md), kubectl apply it, run this again" >&2
   exit 1
 fi
+for kind in gateway svc-users svc-listings svc-claims; do
+  if ! kubectl -n r-cycle get secret "rcycle-rpc-tls-$kind" >/dev/null 2>&1; then
+    echo "the Secret r-cycle/rcycle-rpc-tls-$kind is missing: make the RPC certificates with ./tls.sh --ca-dir CA-DIR (see README.md), kubectl apply them, run this again" >&2
+    exit 1
+  fi
+done
 kubectl apply -f "manifests/$overlay.site.yaml"
 # This release's db-init Job (named after the version: a Job's template
 # cannot change, so each release has its own). The new pods wait in their

@@ -13,7 +13,7 @@ FROM ${BASE}
 # tree reaches this image too). Besides: PostgreSQL 15 for the postgres
 # image, dash for initdb's popen() there, haproxy for the test-only
 # svc-proxy image that stands in for kube-proxy under podman.
-ARG BUILD_PKGS="build-essential cmake pkg-config libh2o-dev libh2o-evloop-dev libnng-dev protobuf-c-compiler libprotobuf-c-dev libpq-dev libcmocka-dev libjansson-dev libsodium-dev libssl-dev libyaml-dev"
+ARG BUILD_PKGS="build-essential cmake pkg-config libh2o-dev libh2o-evloop-dev libnng-dev protobuf-c-compiler libprotobuf-c-dev libpq-dev libcmocka-dev libjansson-dev libsodium-dev libssl-dev libyaml-dev libcurl4-openssl-dev libcjose-dev"
 RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends ${BUILD_PKGS} \
       postgresql-15 postgresql-client-15 haproxy dash ca-certificates tzdata \

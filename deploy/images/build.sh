@@ -33,7 +33,7 @@ tar -C "$DEPLOY_ROOT" -c --exclude=node_modules --exclude='*.o' --exclude=gatewa
   --exclude=db/migrations --exclude=db/seed --exclude='db/*.sql' \
   CMakeLists.txt proto common svc-users svc-listings svc-claims gateway db test tools docs/openapi.yaml |
   tar -C "$ctx.new/src" -x
-tar -C "$DEPLOY_ROOT" -c gateway/ui db/bootstrap.sql db/migrations db/seed | tar -C "$ctx.new/data" -x
+tar -C "$DEPLOY_ROOT" -c gateway/ui db/bootstrap.sql db/audit_seal.sql db/migrations db/seed | tar -C "$ctx.new/data" -x
 tar -C "$DEPLOY_ROOT" -c deploy/images | tar -C "$ctx.new" -x
 rm -rf "$ctx"
 mv "$ctx.new" "$ctx"

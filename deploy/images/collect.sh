@@ -8,7 +8,7 @@
 set -euo pipefail
 OUT=${1:?usage: collect.sh OUT}
 BUILD=${BUILD:-/build}
-DATA=${DATA:-/data} # gateway/ui, db/bootstrap.sql, db/migrations, db/seed
+DATA=${DATA:-/data} # gateway/ui, db/bootstrap.sql, db/audit_seal.sql, db/migrations, db/seed
 APP_UID=10001
 PG_UID=999
 PGBIN=/usr/lib/postgresql/15/bin
@@ -76,7 +76,7 @@ if [[ -x $BUILD/db/rcycle-admin ]]; then
   put_libs "$OUT/migrate" "$BUILD/db/rcycle-admin"
 fi
 mkdir -p "$OUT/migrate/usr/share/rcycle/db"
-cp "$DATA/db/bootstrap.sql" "$OUT/migrate/usr/share/rcycle/db/"
+cp "$DATA/db/bootstrap.sql" "$DATA/db/audit_seal.sql" "$OUT/migrate/usr/share/rcycle/db/"
 cp -a "$DATA/db/migrations" "$DATA/db/seed" "$OUT/migrate/usr/share/rcycle/db/"
 
 # --- postgres: server, initdb, psql, pg_isready, pg_dump/pg_restore -----------

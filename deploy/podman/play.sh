@@ -113,7 +113,10 @@ cmd_up() {
 
   kubectl kustomize "$DEPLOY_DIR/k8s/overlays/podman" >"$STATE/rendered.yaml"
   RCYCLE_SEED_PASSWORD=${RCYCLE_SEED_PASSWORD:-rcycle-dev} "$DEPLOY_DIR/secret.sh" --out "$STATE/secret.yaml" 2>/dev/null
-  node "$TOOLS/kube-to-podman.mjs" --in "$STATE/rendered.yaml" --secret "$STATE/secret.yaml" --out "$STATE" \
+  # The RPC certificates, from a throwaway site CA that the suite's probe uses too.
+  "$DEPLOY_DIR/tls.sh" --ca-dir "$STATE/rpc-ca" --out "$STATE/tls-secrets.yaml" 2>/dev/null
+  node "$TOOLS/kube-to-podman.mjs" --in "$STATE/rendered.yaml" --secret "$STATE/secret.yaml" \
+    --secret "$STATE/tls-secrets.yaml" --out "$STATE" \
     --proxy-image "$(image_ref svc-proxy)" >&2
 
   podman network exists "$NETWORK" || podman network create "$NETWORK" >/dev/null
@@ -216,24 +219,36 @@ suite_env() {
     key=${key^^}
     echo "RCYCLE_${key}_ADMIN_URL=http://127.0.0.1:$port"
     # The raw RPC sockets (rpc-garbage.test.mjs), through the Service proxies.
-    [[ $w == gateway ]] || echo "RCYCLE_${key}_ADDR=tcp://127.0.0.1:$(plan_query "p => p.published['$w/rpc']?.port")"
+    [[ $w == gateway ]] || echo "RCYCLE_${key}_ADDR=tls+tcp://127.0.0.1:$(plan_query "p => p.published['$w/rpc']?.port")"
   done
-  # The database as svc-listings sees it (expiry and import tests), through
-  # the postgres Service proxy; the host-built tools of the suite (rpc-probe,
-  # rcycle-admin) from BUILD_DIR.
-  local pw
-  pw=$(sed -nE 's/^  LISTINGS_DB_PASSWORD: "(.*)"$/\1/p' "$STATE/secret.yaml")
-  echo "RCYCLE_LISTINGS_DATABASE_URL=postgresql://rcycle_listings:$pw@127.0.0.1:$(plan_query "p => p.published['postgres/postgres']?.port")/rcycle"
+  # The deployment's RPC certificates, for the probe (it presents the gateway's).
+  echo "RCYCLE_CERTS_DIR=$STATE/rpc-ca"
+  # The database as each service role and the administrator see it (expiry,
+  # import, token and audit tests), through the postgres Service proxy; the
+  # host-built tools of the suite (rpc-probe, rcycle-admin) from BUILD_DIR.
+  local pw role db_port
+  db_port=$(plan_query "p => p.published['postgres/postgres']?.port")
+  for role in users listings claims; do
+    pw=$(sed -nE "s/^  ${role^^}_DB_PASSWORD: \"(.*)\"$/\1/p" "$STATE/secret.yaml")
+    echo "RCYCLE_${role^^}_DATABASE_URL=postgresql://rcycle_$role:$pw@127.0.0.1:$db_port/rcycle"
+  done
+  pw=$(sed -nE 's/^  POSTGRES_PASSWORD: "(.*)"$/\1/p' "$STATE/secret.yaml")
+  echo "RCYCLE_ADMIN_DATABASE_URL=postgresql://postgres:$pw@127.0.0.1:$db_port/rcycle"
   echo "BUILD_DIR=${BUILD_DIR:-$DEPLOY_ROOT/build}"
 }
 
 # The suite's files that test the processes of a local stack rather than a
 # deployment, and so run only in `make test`: they arm fault points and
 # pauses in a restarted process (zz-deadline, zz-resend,
-# zz-settler-departments), read a process's memory from /proc and restart it
-# (login-flood, rpc-memory), run the database tools against the private
-# PostgreSQL (db-tools), or start a binary with a stack limit (startup).
-LOCAL_STACK_ONLY=(db-tools login-flood rpc-memory startup zz-deadline zz-resend zz-settler-departments)
+# zz-settler-departments, zz-notify-crash), read a process's memory from /proc and restart it
+# (login-flood, rpc-memory, rpc-identity), run the database tools against the
+# private PostgreSQL (db-tools) or restart it (zz-pg-restart), start a binary
+# with a stack limit (startup) or a second replica from a process's own
+# environment (zz-scale-out), read the processes' log files (trace), stop one
+# to watch a gauge or a deferred step (zz-settler-backlog, zz-receipt), or need the test OpenID provider that
+# scripts/test.sh starts beside the stack (sso), or the test SMTP relay (mail).
+LOCAL_STACK_ONLY=(db-tools login-flood mail rpc-identity rpc-memory sso startup trace zz-deadline
+  zz-notify-crash zz-pg-restart zz-receipt zz-resend zz-scale-out zz-settler-backlog zz-settler-departments)
 
 cmd_e2e() {
   local env_args files tap=$STATE/run/integration.tap rc=0 skip
@@ -246,6 +261,9 @@ cmd_e2e() {
   ((${#files[@]} > 0)) || die "no integration tests in test/integration"
   "$DEPLOY_DIR/podman/stack-adapter.sh" status >/dev/null # writes gateway.pid
   "$DEPLOY_ROOT/test/integration/install.sh"
+  note "loading the suite's own registry devices (test/integration/registry.csv)"
+  env "${env_args[@]}" bash -c 'DATABASE_URL=$RCYCLE_LISTINGS_DATABASE_URL "$BUILD_DIR/db/rcycle-admin" \
+    import-hardware "$0" >/dev/null' "$DEPLOY_ROOT/test/integration/registry.csv" || die "loading registry.csv failed"
   note "end-to-end suite through the gateway's Service proxy (${#files[@]} files)"
   # Its status is kept explicitly: cmd_all calls this in an || list, where
   # set -e does not stop at a failing command.
@@ -274,7 +292,8 @@ cmd_spread() {
   declare -A ADMIN=([svc-users]=7201 [svc-listings]=7202)
   note "scaling svc-users and svc-listings to 2 replicas"
   for svc in svc-users svc-listings; do
-    node "$TOOLS/kube-to-podman.mjs" --in "$STATE/rendered.yaml" --out "$STATE" --replica "$svc=1" >/dev/null
+    node "$TOOLS/kube-to-podman.mjs" --in "$STATE/rendered.yaml" --secret "$STATE/tls-secrets.yaml" \
+      --out "$STATE" --replica "$svc=1" >/dev/null
     record_pod "$svc-pod-1"
     podman pod rm -f "$svc-pod-1" >/dev/null 2>&1 || true
     podman kube play --network "$NETWORK" "$STATE/replica-$svc-1.yaml" >>"$STATE/play.log" 2>&1 ||
@@ -341,14 +360,26 @@ cmd_down() {
     for name in $(plan_query "p => p.volumes ?? []"); do podman volume rm -f "$name" >/dev/null 2>&1 || true; done
   fi
   podman network exists "$NETWORK" 2>/dev/null && podman network rm -f "$NETWORK" >/dev/null 2>&1
-  rm -f "$STATE/pods.txt" "$STATE/secret.yaml"
-  rm -rf "$STATE/secrets"
+  rm -f "$STATE/pods.txt" "$STATE/secret.yaml" "$STATE/tls-secrets.yaml"
+  rm -rf "$STATE/secrets" "$STATE/rpc-ca"
   return 0
+}
+
+# What CI keeps of a failed step: every container's state (a restart shows
+# here) and the last log lines of the processes.
+show_containers() {
+  local c
+  note "containers after the failure:"
+  podman ps -a --format '{{.Names}} {{.Status}}' >&2 || true
+  for c in $(podman ps -a --format '{{.Names}}' | grep -E -- '-(gateway|svc-users|svc-listings|svc-claims)$'); do
+    note "last log lines of $c:"
+    podman logs --tail 20 "$c" >&2 2>&1 || true
+  done
 }
 
 cmd_all() {
   local rc=0
-  trap 'cmd_down; note "cleaned up"' EXIT
+  trap 'st=$?; ((st == 0)) || show_containers; cmd_down; note "cleaned up"' EXIT
   trap 'exit 130' INT TERM
   cmd_up
   cmd_e2e || rc=1

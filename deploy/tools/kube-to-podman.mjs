@@ -12,7 +12,10 @@
 //   readiness probes     -> those checks, and play.sh's waits
 //   StatefulSet          -> Deployment + PersistentVolumeClaim
 //   Job                  -> Pod (restartPolicy OnFailure)
-//   Secret               -> a podman secret: a flat JSON map of base64 values
+//   Secret               -> a podman secret: a flat JSON map of base64 values;
+//                           one mounted as a volume (the RPC certificates)
+//                           -> a ConfigMap of that name, files mode 0444
+//                           (podman 4.3's kube play panics on secret volumes)
 //   NetworkPolicy, PDB, HPA, Ingress, ServiceAccount, Namespace, CronJob,
 //   headless Services    -> dropped (no meaning under podman)
 // Container ports are dropped (kube play publishes every one on the host,
@@ -23,9 +26,9 @@
 // through a Service proxy, as through kube-proxy. lifecycle and
 // fsGroupChangePolicy are dropped (podman 4.3 does not apply them).
 //
-//   node kube-to-podman.mjs --in RENDERED.yaml --secret SECRET.yaml --out DIR
+//   node kube-to-podman.mjs --in RENDERED.yaml --secret SECRET.yaml [--secret ...] --out DIR
 //        [--proxy-image IMAGE] [--host-port-base 7600] [--max-replicas 3]
-//   node kube-to-podman.mjs --in RENDERED.yaml --out DIR --replica DEPLOYMENT=INDEX
+//   node kube-to-podman.mjs --in RENDERED.yaml [--secret ...] --out DIR --replica DEPLOYMENT=INDEX
 //        (writes DIR/replica-DEPLOYMENT-INDEX.yaml: one more replica as a Pod)
 //
 // Writes DIR/stack.yaml, DIR/jobs.yaml, DIR/secrets/NAME.json and DIR/plan.json (what
@@ -38,7 +41,7 @@ import YAML from 'yaml';
 const { values: opt } = parseArgs({
   options: {
     in: { type: 'string' },
-    secret: { type: 'string' },
+    secret: { type: 'string', multiple: true },
     out: { type: 'string' },
     'proxy-image': { type: 'string', default: 'localhost/rcycle/svc-proxy:0.1.0' },
     'host-port-base': { type: 'string', default: '7600' },
@@ -57,6 +60,26 @@ const MAX_REPLICAS = Number(opt['max-replicas']);
 const objects = YAML.parseAllDocuments(readFileSync(opt.in, 'utf8')).map((d) => d.toJS()).filter(Boolean);
 mkdirSync(opt.out, { recursive: true });
 const clone = (x) => JSON.parse(JSON.stringify(x));
+// The Secrets pods mount as volumes, and each --secret file's Secrets.
+const podSpecs = objects.map((o) => o.spec?.template?.spec).filter(Boolean);
+const volumeSecrets = new Set(podSpecs.flatMap((s) => (s.volumes ?? []).map((v) => v.secret?.secretName).filter(Boolean)));
+const givenSecrets = (opt.secret ?? []).flatMap((f) =>
+  YAML.parseAllDocuments(readFileSync(f, 'utf8'))
+    .map((d) => d.toJS())
+    .filter(Boolean),
+);
+// The base64 values of a Secret, by key.
+function secretValues(s) {
+  const flat = {};
+  for (const [k, v] of Object.entries(s.data ?? {})) flat[k] = v;
+  for (const [k, v] of Object.entries(s.stringData ?? {})) flat[k] = Buffer.from(String(v)).toString('base64');
+  return flat;
+}
+// A Secret mounted as a volume, as the ConfigMap that stands in for it.
+function secretAsConfigMap(s) {
+  const data = Object.fromEntries(Object.entries(secretValues(s)).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: s.metadata.name }, data };
+}
 const DROP = new Set(['Namespace', 'ServiceAccount', 'NetworkPolicy', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'Ingress', 'CronJob']);
 
 // A pod spec as kube play takes it; returns [spec, probes by container].
@@ -71,6 +94,12 @@ function podSpecForPodman(spec, { keepPorts = true } = {}) {
   // podman's /dev/shm (64 MB) stands in for the memory emptyDir.
   const memVolumes = new Set((s.volumes ?? []).filter((v) => v.emptyDir?.medium === 'Memory').map((v) => v.name));
   if (s.volumes) s.volumes = s.volumes.filter((v) => !memVolumes.has(v.name));
+  // Without fsGroup the files must be readable to the container's user.
+  for (const v of s.volumes ?? []) {
+    if (!v.secret) continue;
+    v.configMap = { name: v.secret.secretName, defaultMode: 0o444 };
+    delete v.secret;
+  }
   for (const list of ['initContainers', 'containers']) {
     for (const c of s[list] ?? []) {
       probes[c.name] = { readiness: c.readinessProbe, liveness: c.livenessProbe, ports: c.ports ?? [] };
@@ -112,11 +141,13 @@ if (opt.replica) {
     for (const e of c.env ?? []) if (e.valueFrom?.configMapKeyRef) used.add(e.valueFrom.configMapKeyRef.name);
   }
   for (const v of spec.volumes ?? []) if (v.configMap) used.add(v.configMap.name);
-  const maps = objects.filter((o) => o.kind === 'ConfigMap' && used.has(o.metadata.name)).map((o) => {
-    const m = clone(o);
-    delete m.metadata.namespace;
-    return m;
-  });
+  const maps = [...objects.filter((o) => o.kind === 'ConfigMap'), ...givenSecrets.filter((s) => volumeSecrets.has(s.metadata.name)).map(secretAsConfigMap)]
+    .filter((o) => used.has(o.metadata.name))
+    .map((o) => {
+      const m = clone(o);
+      delete m.metadata.namespace;
+      return m;
+    });
   const file = path.join(opt.out, `replica-${name}-${index}.yaml`);
   writeFileSync(file, [...maps, pod].map((o) => YAML.stringify(o)).join('---\n'));
   console.log(file);
@@ -137,9 +168,11 @@ for (const obj of objects) {
       out.push(o);
       break;
     case 'Secret': {
-      const flat = {};
-      for (const [k, v] of Object.entries(o.data ?? {})) flat[k] = v;
-      for (const [k, v] of Object.entries(o.stringData ?? {})) flat[k] = Buffer.from(String(v)).toString('base64');
+      if (volumeSecrets.has(o.metadata.name)) {
+        out.push(secretAsConfigMap(o));
+        break;
+      }
+      const flat = secretValues(o);
       const file = path.join(opt.out, 'secrets', `${o.metadata.name}.json`);
       mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       writeFileSync(file, JSON.stringify(flat), { mode: 0o600 });
@@ -170,6 +203,7 @@ for (const obj of objects) {
         if (r?.httpGet) ready = { type: 'http', port: portNumber(c, r.httpGet.port), path: r.httpGet.path };
         else if (r?.tcpSocket) ready = { type: 'tcp', port: portNumber(c, r.tcpSocket.port) };
         else if (r?.exec) ready = { type: 'tcp', port: c.ports?.[0]?.containerPort };
+        if (ready) ready.failureThreshold = r.failureThreshold ?? 3;
         const l = probes[c.name].liveness;
         const live = l?.httpGet ? { type: 'http', port: portNumber(c, l.httpGet.port), path: l.httpGet.path } : null;
         w.containers.push({ name: c.name, ready, live, ports: c.ports ?? [] });
@@ -220,7 +254,12 @@ for (const svc of objects.filter((o) => o.kind === 'Service' && o.spec?.clusterI
     '  timeout client 1h',
     '  timeout server 1h',
     '  timeout check 2s',
-    `  default-server init-addr last,libc,none resolvers podman check inter 500ms fall 1 rise 1 on-marked-down shutdown-sessions`,
+    // As Endpoints do: a replica leaves the Service after its readiness
+    // probe's failureThreshold checks in a row have failed, and the
+    // connections it already has stay open (kube-proxy keeps established
+    // flows; a replica that dies closes its own). One slow check on a busy
+    // machine must not cut every connection of a live replica.
+    `  default-server init-addr last,libc,none resolvers podman check inter 500ms rise 1`,
     'resolvers podman',
     '  parse-resolv-conf',
     '  hold valid 1s',
@@ -243,6 +282,7 @@ for (const svc of objects.filter((o) => o.kind === 'Service' && o.spec?.clusterI
     } else if (c.ready?.type === 'tcp') {
       check = ` port ${c.ready.port}`;
     }
+    if (c.ready) check += ` fall ${c.ready.failureThreshold}`;
     for (let i = 0; i < MAX_REPLICAS; i++) lines.push(`  server r${i} ${w.name}-pod-${i}.${DNS_DOMAIN}:${target}${check}`);
     // Every Service port is published on the host's loopback too, for the
     // suite's white-box tests (admin ports, raw RPC sockets, the database).
@@ -274,14 +314,14 @@ for (const svc of objects.filter((o) => o.kind === 'Service' && o.spec?.clusterI
   plan.proxies.push({ name, workload: w.name, ports: svc.spec.ports.map((p) => p.port) });
 }
 
-if (opt.secret) {
-  const s = YAML.parse(readFileSync(opt.secret, 'utf8'));
-  const flat = {};
-  for (const [k, v] of Object.entries(s.data ?? {})) flat[k] = v;
-  for (const [k, v] of Object.entries(s.stringData ?? {})) flat[k] = Buffer.from(String(v)).toString('base64');
+for (const s of givenSecrets) {
+  if (volumeSecrets.has(s.metadata.name)) {
+    out.push(secretAsConfigMap(s));
+    continue;
+  }
   const file = path.join(opt.out, 'secrets', `${s.metadata.name}.json`);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, JSON.stringify(flat), { mode: 0o600 });
+  writeFileSync(file, JSON.stringify(secretValues(s)), { mode: 0o600 });
   plan.secrets.push({ name: s.metadata.name, file });
 }
 

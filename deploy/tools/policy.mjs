@@ -197,6 +197,28 @@ export function policyProblems(objects, { namespace = 'r-cycle', gatewayMaxBody 
       }),
     );
   }
+  // Monitoring: a ServiceMonitor scrapes a named port of a Service it
+  // selects, and once an overlay has any, every process is scraped.
+  const monitors = byKind('ServiceMonitor');
+  for (const sm of monitors) {
+    const svc = byKind('Service').find((s) => matches(sm.spec?.selector?.matchLabels, s.metadata?.labels ?? {}));
+    if (!svc) push(sm, 'spec.selector.matchLabels', 'no Service has these labels');
+    (sm.spec?.endpoints ?? []).forEach((ep, i) => {
+      if (svc && !svc.spec?.ports?.some((p) => p.name === ep.port)) push(sm, `spec.endpoints[${i}].port`, `Service ${svc.metadata.name} has no port named ${ep.port}`);
+    });
+  }
+  if (monitors.length) {
+    for (const obj of byKind('Deployment')) {
+      const component = obj.spec?.template?.metadata?.labels?.['app.kubernetes.io/component'];
+      if (component !== 'service' && component !== 'gateway') continue;
+      const labels = obj.spec.template.metadata.labels;
+      const scraped = monitors.some((sm) => {
+        const svc = byKind('Service').find((s) => matches(sm.spec?.selector?.matchLabels, s.metadata?.labels ?? {}));
+        return svc && matches(svc.spec?.selector, labels);
+      });
+      if (!scraped) push(obj, 'spec.template.metadata.labels', 'no ServiceMonitor scrapes these pods');
+    }
+  }
   const denyAll = byKind('NetworkPolicy').some(
     (np) => Object.keys(np.spec?.podSelector ?? {}).length === 0 && ['Ingress', 'Egress'].every((t) => np.spec?.policyTypes?.includes(t)) && !np.spec?.ingress && !np.spec?.egress,
   );

@@ -127,9 +127,11 @@ function unknownFields(value, type, at, out) {
 
 // ---- the models ---------------------------------------------------------------
 
-// The Gateway API (HTTPRoute) has its models in a package of its own.
+// The Gateway API (HTTPRoute) and the Prometheus Operator (ServiceMonitor,
+// PrometheusRule) have their models in packages of their own.
 function modelModule(apiVersion) {
   if (apiVersion.startsWith('gateway.networking.k8s.io/')) return `@kubernetes-models/gateway-api/${apiVersion}`;
+  if (apiVersion.startsWith('monitoring.coreos.com/')) return `@kubernetes-models/prometheus-operator/${apiVersion}`;
   return apiVersion.includes('/') ? `kubernetes-models/${apiVersion}` : `kubernetes-models/v1`;
 }
 

@@ -86,7 +86,7 @@ test('every control on every page has a label, and nothing breaks the CSP', asyn
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#user-name').waitFor();
-  for (const route of ['/market', '/post', '/mine', '/requests', '/leaderboard', '/users', '/review']) {
+  for (const route of ['/market', '/post', '/mine', '/requests', '/leaderboard', '/users', '/mail', '/account', '/review']) {
     await gotoRoute(page, route);
     assert.deepEqual(await unlabelled(page), [], route);
   }

@@ -23,6 +23,7 @@ export const USERS = {
   jane: { email: 'jane.smith@company.com', name: 'Jane Smith', department: 'Data Center Operations' },
   bob: { email: 'bob.johnson@company.com', name: 'Bob Johnson', department: 'Development Team' },
   alice: { email: 'alice.williams@company.com', name: 'Alice Williams', department: 'Security Team' },
+  carol: { email: 'carol.davis@company.com', name: 'Carol Davis', department: 'Security Team' },
 };
 
 export const PHONE = { width: 390, height: 844 };
@@ -110,7 +111,7 @@ export async function settled(page, view) {
 
 const VIEW_OF_LABEL = {
   Marketplace: 'market', 'Post hardware': 'post', 'My listings': 'mine', 'My requests': 'requests',
-  'Security review': 'review', Leaderboard: 'leaderboard', Users: 'users',
+  'Security review': 'review', Leaderboard: 'leaderboard', Users: 'users', Audit: 'audit',
 };
 
 function viewOfRoute(route) {

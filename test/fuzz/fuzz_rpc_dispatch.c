@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fuzz_envelope.h"
 #include "log.h"
 #include "rpc_server.h"
 
@@ -36,7 +37,7 @@ static rpc_handler_fn handlers[MAX_METHODS];
 
 static rpc_service service_of(size_t i)
 {
-    rpc_service s = {services[i], handlers, services[i]->n_methods};
+    rpc_service s = {services[i], handlers, services[i]->n_methods, NULL, 0};
     return s;
 }
 
@@ -52,18 +53,7 @@ static uint8_t *envelope_of(const ProtobufCMethodDescriptor *m, const uint8_t *d
     caller.email = "john.doe@company.com";
     caller.n_roles = 2;
     caller.roles = roles;
-    Rcycle__Envelope env = RCYCLE__ENVELOPE__INIT;
-    env.method = (char *)m->name;
-    env.request_id = "fuzz";
-    env.caller = &caller;
-    env.has_payload = 1;
-    env.payload.data = (uint8_t *)data;
-    env.payload.len = len;
-    *out_len = protobuf_c_message_get_packed_size(&env.base);
-    uint8_t *buf = malloc(*out_len ? *out_len : 1);
-    if (buf != NULL)
-        protobuf_c_message_pack(&env.base, buf);
-    return buf;
+    return fuzz_envelope(m->name, &caller, data, len, out_len);
 }
 
 static void answer(const rpc_service *svc, const uint8_t *data, size_t len)

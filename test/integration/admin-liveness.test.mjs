@@ -13,23 +13,11 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { setting, sleep } from './lib.mjs';
+import { freePort, setting, sleep } from './lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BINARY = path.join(path.resolve(ROOT, setting('BUILD_DIR', 'build')), 'svc-listings', 'svc-listings');
 const LIVENESS_BUDGET_MS = 500;
-
-// A free TCP port of the loopback (the kernel's choice).
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // Relays connections to host:port; freeze() holds every byte from then on.
 function relay(host, port) {
@@ -91,12 +79,22 @@ before(async () => {
   url.port = String(relayPort);
   const adminPort = await freePort();
   const rpcPort = await freePort();
+  const internalPort = await freePort();
+  const feedPort = await freePort();
+  const certs = setting('RCYCLE_CERTS_DIR');
   admin = `http://127.0.0.1:${adminPort}`;
   proc = spawn(BINARY, [], {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: url.toString(),
-      RCYCLE_LISTINGS_ADDR: `tcp://127.0.0.1:${rpcPort}`,
+      RCYCLE_LISTINGS_ADDR: `tls+tcp://127.0.0.1:${rpcPort}`,
+      RCYCLE_LISTINGS_INTERNAL_ADDR: `tls+tcp://127.0.0.1:${internalPort}`,
+      RCYCLE_LISTINGS_FEED_ADDR: `tls+tcp://127.0.0.1:${feedPort}`,
+      RCYCLE_TLS_CERT: `${certs}/svc-listings.crt`,
+      RCYCLE_TLS_KEY: `${certs}/svc-listings.key`,
+      RCYCLE_TLS_CALLERS_CA: `${certs}/trust/gateway.pem`,
+      RCYCLE_TLS_INTERNAL_CALLERS_CA: `${certs}/trust/svc-claims.pem`,
+      RCYCLE_TLS_FEED_CALLERS_CA: `${certs}/trust/svc-users.pem`,
       RCYCLE_ADMIN_PORT: String(adminPort),
       RCYCLE_BIND_HOST: '127.0.0.1',
       RCYCLE_WORKERS: '1',

@@ -41,11 +41,11 @@ function run(tool, args, env, limitMs = 60000) {
   });
 }
 
-// A migrations folder of its own: the real bootstrap.sql beside it and the
-// given files per schema.
+// A migrations folder of its own: the real bootstrap.sql and audit_seal.sql
+// beside it and the given files per schema.
 function migrationsDir(files) {
   const top = fs.mkdtempSync(path.join(os.tmpdir(), 'rcycle-migrate-'));
-  fs.copyFileSync(path.join(ROOT, 'db', 'bootstrap.sql'), path.join(top, 'bootstrap.sql'));
+  for (const f of ['bootstrap.sql', 'audit_seal.sql']) fs.copyFileSync(path.join(ROOT, 'db', f), path.join(top, f));
   const dir = path.join(top, 'migrations');
   for (const schema of ['users', 'listings', 'claims']) fs.mkdirSync(path.join(dir, schema), { recursive: true });
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);

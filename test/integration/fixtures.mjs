@@ -11,8 +11,12 @@
 // interrupted earlier run left active is withdrawn (as admin) before its
 // serial is posted again (createListing).
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 
 import {
+  ADMIN_URLS,
+  BOB,
+  JANE,
   JOHN,
   api,
   describe as describeRes,
@@ -33,13 +37,14 @@ export const DEPT = {
   jane: 'Data Center Operations',
   bob: 'Development Team',
   alice: 'Security Team',
+  carol: 'Security Team',
 };
 
 // ---- registry serials ---------------------------------------------------------
 
-// Serials of db/seed/02_hardware.sql without storage media and without a
-// seeded listing, split between the test files that post listings. A file
-// uses only its own.
+// Serials of db/seed/02_hardware.sql (and of registry.csv, below) without
+// storage media and without a seeded listing, split between the test files
+// that post listings. A file uses only its own.
 export const SERIALS = {
   listingsWrite: [
     'SRV004-DELL-R740', 'SRV006-DELL-R720', 'NET003-CISCO-C9300', 'NET004-CISCO-N93180YC',
@@ -54,6 +59,20 @@ export const SERIALS = {
   settler: ['NET013-CISCO-C9200L'],
   idempotency: ['SRV018-DELL-R650', 'SRV019-DELL-R750', 'NET015-JUNIPER-QFX5100'],
   resend: ['STR010-NETAPP-DS212C'],
+  separation: ['NET016-ARISTA-7010T', 'SRV020-HPE-DL360G10P'],
+  // From here on the seed has none left: test/integration/registry.csv adds
+  // devices of the suite's own (SRV9nn-TEST, NET9nn-TEST, STR9nn-TEST),
+  // which the test stack of scripts/test.sh and the podman play load before
+  // the suite runs.
+  trace: ['SRV901-TEST'],
+  settlerBacklog: ['SRV904-TEST'],
+  audit: ['STR903-TEST'],
+  handover: ['SRV941-TEST', 'NET942-TEST', 'STR943-TEST', 'SRV944-TEST'],
+  receipt: ['SRV950-TEST'],
+  notifications: ['NET951-TEST', 'STR952-TEST', 'SRV953-TEST', 'NET954-TEST', 'SRV962-TEST', 'NET963-TEST'],
+  watches: ['NET945-TEST', 'STR946-TEST', 'NET948-TEST', 'NET966-TEST', 'NET969-TEST'],
+  notifyCrash: ['STR955-TEST', 'SRV956-TEST', 'NET957-TEST', 'STR958-TEST'],
+  mail: ['SRV907-TEST', 'SRV910-TEST'],
 };
 
 // Registry devices that hold storage media, with the media the registry lists.
@@ -172,6 +191,21 @@ export async function activeListingsOf(serial) {
     out.push(...res.json.filter((l) => l.serialNumber === serial));
   }
   return out;
+}
+
+// For a file whose listings of serial Jane's department posts and Bob's
+// claims: their sessions (filled in before the file's tests), with serial
+// retired before and after them.
+export function ownerAndClaimer(serial) {
+  const s = {};
+  before(async () => {
+    [s.owner, s.claimer] = [await session(JANE), await session(BOB)];
+    await retireSerial(serial);
+  });
+  after(async () => {
+    await retireSerial(serial).catch(() => {});
+  });
+  return s;
 }
 
 // Withdraws (as admin) whatever active listing serial still has.
@@ -352,4 +386,12 @@ export async function restartWith(name, env) {
     await sleep(500);
   }
   assert.fail(`stack.sh restart-one ${name}: ${r.stderr}`);
+}
+
+// svc-claims' settler gauges (its /metrics): the steps owed to svc-listings
+// and the age of the oldest, in seconds, as the last settler round measured.
+export async function settlerBacklog() {
+  const text = await (await fetch(`${ADMIN_URLS['svc-claims']}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  return { owed: value('rcycle_claims_settler_backlog'), oldest: value('rcycle_claims_settler_oldest_seconds') };
 }

@@ -25,7 +25,7 @@ describe('HEAD', () => {
   test('HEAD on a path without GET is 405, and Allow names HEAD beside GET', async () => {
     const res = await api('HEAD', '/api/session', { token });
     assert.equal(res.status, 405, describeRes(res));
-    const get = await api('PUT', '/api/me', { token, body: {} });
+    const get = await api('PUT', '/api/leaderboard', { token, body: {} });
     const allow = get.headers.get('allow').split(',').map((m) => m.trim());
     assert.deepEqual(allow, ['GET', 'HEAD']);
   });

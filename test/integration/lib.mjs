@@ -48,6 +48,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -97,6 +98,21 @@ export const SEED_PASSWORD = setting('RCYCLE_SEED_PASSWORD', 'rcycle-dev');
 export const COOKIE_SECURE = setting('RCYCLE_COOKIE_SECURE', '0') === '1';
 export const REQUEST_TIMEOUT_MS = Number(setting('RCYCLE_TEST_TIMEOUT_MS', '10000'));
 
+// The RPC certificates of the stack (scripts/certs.sh) and the tool that
+// speaks raw envelopes to a service (test/tools/rpc_probe.c).
+export const CERTS_DIR = setting('RCYCLE_CERTS_DIR', path.join(ROOT, '.data', 'certs'));
+export const RPC_PROBE = path.join(path.resolve(ROOT, setting('BUILD_DIR', 'build')), 'test', 'tools', 'rpc-probe');
+
+// rpc-probe's environment to dial a service of kind peer with kind's
+// certificate (kind null: none at all), from the PKI in dir.
+export function probeEnv(kind, peer, dir = CERTS_DIR) {
+  const env = { ...process.env, RCYCLE_TLS_PEER_CA: `${dir}/trust/${peer}.pem` };
+  delete env.RCYCLE_TLS_CERT;
+  delete env.RCYCLE_TLS_KEY;
+  if (kind) Object.assign(env, { RCYCLE_TLS_CERT: `${dir}/${kind}.crt`, RCYCLE_TLS_KEY: `${dir}/${kind}.key` });
+  return env;
+}
+
 const DEFAULT_ADMIN_PORTS = { GATEWAY: 7200, USERS: 7201, LISTINGS: 7202, CLAIMS: 7203 };
 
 function adminUrl(key) {
@@ -120,12 +136,14 @@ export const SEED_USERS = [
   { email: 'jane.smith@company.com', name: 'Jane Smith', department: 'Data Center Operations', roles: ['member'] },
   { email: 'bob.johnson@company.com', name: 'Bob Johnson', department: 'Development Team', roles: ['member'] },
   { email: 'alice.williams@company.com', name: 'Alice Williams', department: 'Security Team', roles: ['member', 'security'] },
+  { email: 'carol.davis@company.com', name: 'Carol Davis', department: 'Security Team', roles: ['member', 'security'] },
 ];
 export const SEED_EMAILS = SEED_USERS.map((u) => u.email);
 export const JOHN = SEED_EMAILS[0];
 export const JANE = SEED_EMAILS[1];
 export const BOB = SEED_EMAILS[2];
 export const ALICE = SEED_EMAILS[3];
+export const CAROL_DAVIS = SEED_EMAILS[4];
 
 // ---- HTTP ----------------------------------------------------------------
 
@@ -326,6 +344,18 @@ export function pidOf(name) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A free TCP port of the loopback (the kernel's choice).
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 // ---- running beside other test files -----------------------------------------
 

@@ -258,13 +258,26 @@ describe('GET /api/listings: filters', () => {
   ];
   for (const [s, seeded] of searches) {
     test(`search=${JSON.stringify(s)}`, async () => {
-      const { items, total } = await list(`?search=${encodeURIComponent(s)}&limit=500`);
+      const { res, items, total } = await list(`?search=${encodeURIComponent(s)}&limit=500`);
       assert.deepEqual(ids(items), ids(expected(searchMatches(s))), `search ${JSON.stringify(s)}`);
       assert.equal(total, items.length);
+      // Far fewer than 1,000 matches past the page: the count is exact.
+      assert.equal(res.headers.get('x-total-count-exact'), 'true');
       const got = items.map((l) => l.serialNumber);
       for (const serial of seeded) assert.ok(got.includes(serial), `${serial} found by ${JSON.stringify(s)}`);
     });
   }
+
+  test('paging a search: a full page, a short page and one past the end count every match', async () => {
+    const dell = expected(searchMatches('dell'));
+    assert.ok(dell.length >= 2, 'the seed has two Dell listings or more');
+    for (const [offset, rows] of [[0, 1], [dell.length - 1, 1], [dell.length, 0]]) {
+      const { res, items, total } = await list(`?search=dell&limit=1&offset=${offset}`);
+      assert.equal(total, dell.length, `offset ${offset}`);
+      assert.deepEqual(ids(items), ids(dell.slice(offset, offset + rows)));
+      assert.equal(res.headers.get('x-total-count-exact'), 'true');
+    }
+  });
 
   test('search=% finds nothing but listings that contain %', async () => {
     const { items } = await list('?search=%25&limit=500');

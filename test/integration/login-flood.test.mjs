@@ -42,6 +42,10 @@ const MIB = 1024 * 1024;
 // 64 MiB per concurrent hash plus 64 MiB for everything else.
 const HASH_CONCURRENCY = Number(setting('RCYCLE_HASH_CONCURRENCY', '2'));
 const USERS_RSS_BOUND = (64 * HASH_CONCURRENCY + 64) * MIB;
+// What the bound comes to under ASan: its shadow memory (one byte per eight
+// touched) and the 16 MB quarantine of freed memory (scripts/test.sh) on top
+// of the process's own.
+const MEASURED_BOUND = setting('RCYCLE_TEST_BUILD') === 'asan' ? USERS_RSS_BOUND * 9 / 8 + 16 * MIB : USERS_RSS_BOUND;
 // docs/API.md: the limit per client address.
 const ADDR_MAX_FAILURES = 30;
 
@@ -175,8 +179,8 @@ describe('a flood of 48 parallel logins with unknown e-mails', () => {
     }
     assert.deepEqual(errors, [], 'every flood login got 401 or 429 RESOURCE_EXHAUSTED');
     assert.ok((statuses[401] ?? 0) > 0, 'some flood logins were checked (401)');
-    assert.ok(peak['svc-users'] < USERS_RSS_BOUND, `svc-users RSS ${(peak['svc-users'] / MIB).toFixed(1)} MiB < ${USERS_RSS_BOUND / MIB} MiB`);
-    assert.ok(hwm < USERS_RSS_BOUND, `svc-users peak RSS (VmHWM) ${(hwm / MIB).toFixed(1)} MiB < ${USERS_RSS_BOUND / MIB} MiB`);
+    assert.ok(peak['svc-users'] < MEASURED_BOUND, `svc-users RSS ${(peak['svc-users'] / MIB).toFixed(1)} MiB < ${MEASURED_BOUND / MIB} MiB`);
+    assert.ok(hwm < MEASURED_BOUND, `svc-users peak RSS (VmHWM) ${(hwm / MIB).toFixed(1)} MiB < ${MEASURED_BOUND / MIB} MiB`);
   });
 });
 

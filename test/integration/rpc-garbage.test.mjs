@@ -6,17 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { setting } from './lib.mjs';
+import { RPC_PROBE, probeEnv, setting } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const buildDir = path.resolve(ROOT, setting('BUILD_DIR', 'build'));
-const probe = path.join(buildDir, 'test', 'tools', 'rpc-probe');
-
+// The probe presents the gateway's certificate, so its bytes get past TLS
+// to the dispatch code, which is what is under test here.
 const services = [
-  ['svc-users', setting('RCYCLE_USERS_ADDR', 'tcp://127.0.0.1:7101'), 'Login'],
-  ['svc-listings', setting('RCYCLE_LISTINGS_ADDR', 'tcp://127.0.0.1:7102'), 'CreateListing'],
-  ['svc-claims', setting('RCYCLE_CLAIMS_ADDR', 'tcp://127.0.0.1:7103'), 'CreateClaim'],
+  ['svc-users', setting('RCYCLE_USERS_ADDR', 'tls+tcp://127.0.0.1:7101'), 'Login'],
+  ['svc-listings', setting('RCYCLE_LISTINGS_ADDR', 'tls+tcp://127.0.0.1:7102'), 'CreateListing'],
+  ['svc-claims', setting('RCYCLE_CLAIMS_ADDR', 'tls+tcp://127.0.0.1:7103'), 'CreateClaim'],
 ];
 
 const expected = {
@@ -31,7 +28,7 @@ const expected = {
 
 for (const [name, addr, method] of services) {
   test(`${name} answers garbage on its RPC socket with a clear error and keeps serving`, () => {
-    const out = execFileSync(probe, [addr, method], { encoding: 'utf8', timeout: 30000 });
+    const out = execFileSync(RPC_PROBE, [addr, method], { encoding: 'utf8', timeout: 30000, env: probeEnv('gateway', name) });
     const got = Object.fromEntries(out.trim().split('\n').map((line) => line.split(' ')));
     assert.deepEqual(got, expected);
   });

@@ -3,14 +3,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 
-import { pidOf, setting, stackSh } from './lib.mjs';
+import { RPC_PROBE, pidOf, probeEnv, setting, stackSh } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const probe = path.join(path.resolve(ROOT, setting('BUILD_DIR', 'build')), 'test', 'tools', 'rpc-probe');
-const usersAddr = setting('RCYCLE_USERS_ADDR', 'tcp://127.0.0.1:7101');
+const usersAddr = setting('RCYCLE_USERS_ADDR', 'tls+tcp://127.0.0.1:7101');
 // Decoding is bounded too (common/pb_budget.c): eight envelopes at once, each
 // a caller with a million empty roles (2 MB that a naive decode turns into
 // some 65 MB), leave svc-users' peak memory far below what eight naive
@@ -20,7 +17,7 @@ test('eight million-role envelopes at once cost svc-users little memory', async 
   const restarted = await stackSh(['restart-one', 'svc-users'], 90000);
   assert.equal(restarted.code, 0, restarted.stderr);
   const runs = Array.from({ length: 8 }, () => new Promise((resolve, reject) => {
-    execFile(probe, [usersAddr, 'Login', 'many-roles'], { encoding: 'utf8', timeout: 30000 },
+    execFile(RPC_PROBE, [usersAddr, 'Login', 'many-roles'], { encoding: 'utf8', timeout: 30000, env: probeEnv('gateway', 'svc-users') },
       (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
   }));
   for (const line of await Promise.all(runs)) assert.equal(line, 'many-roles INVALID_ARGUMENT');

@@ -26,11 +26,9 @@ const FAIL_FAST_MS = 2000;
 const RECOVER_MS = 15000;
 
 // Makes sure svc-listings runs again whatever happened (idempotent: start-one
-// of a running process only waits for it to be ready). start-one is retried:
-// stack.sh writes the pid file before it execs the binary, so its readiness
-// wait can see the pid still running bash and report "exited during
-// start-up" although the service starts fine; that is a race in the script,
-// not what this test is about. Each retry is reported as a diagnostic.
+// of a running process only waits for it to be ready). start-one is retried,
+// since a failed start is not what this test is about; each retry is
+// reported as a diagnostic.
 async function ensureListingsRunning(t) {
   let r;
   for (let attempt = 1; attempt <= 3; attempt++) {

@@ -111,6 +111,8 @@ static void nng_urls_we_use_are_accepted(void **state)
         "tcp://*:7101",
         "tcp://:7101",
         "tcp://0.0.0.0:65535",
+        "tls+tcp://svc-users:7101",
+        "tls+tcp://0.0.0.0:7101",
         "ipc:///tmp/rcycle-users.sock",
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -299,8 +301,8 @@ static void nng_url_reader(void **state)
     assert_string_equal(url, "tcp://svc-users:7101");
     set_var("svc-users:7101");
     assert_int_equal(config_nng_url(VAR, "tcp://127.0.0.1:7101", &url, err), -1);
-    assert_string_equal(err, VAR
-                        ": \"svc-users:7101\" is not an nng URL (tcp://host:port or ipc:///path)");
+    assert_string_equal(err, VAR ": \"svc-users:7101\" is not an nng URL (tls+tcp://host:port, "
+                                 "tcp://host:port or ipc:///path)");
 }
 
 static void database_url_accepts_urls_and_key_values(void **state)

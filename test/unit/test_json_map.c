@@ -122,6 +122,20 @@ static void field_readers_check_types(void **state)
     size_t n;
     assert_int_equal(json_field_string_list(o, "list", &items, &n, err), -1);
     json_decref(o);
+
+    json_t *b = json_pack("{s:b, s:b, s:n, s:i}", "yes", 1, "no", 0, "nul", "num", 1);
+    int v = -1;
+    assert_int_equal(json_field_bool(b, "yes", &v, &present, err), 0);
+    assert_true(present && v == 1);
+    assert_int_equal(json_field_bool(b, "no", &v, &present, err), 0);
+    assert_true(present && v == 0);
+    assert_int_equal(json_field_bool(b, "nul", &v, &present, err), 0);
+    assert_false(present);
+    assert_int_equal(json_field_bool(b, "missing", &v, &present, err), 0);
+    assert_false(present);
+    assert_int_equal(json_field_bool(b, "num", &v, &present, err), -1);
+    assert_string_equal(err, "num must be true or false");
+    json_decref(b);
 }
 
 static void body_must_be_an_object_of_valid_json(void **state)

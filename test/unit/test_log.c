@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "trace.h"
 
 typedef struct capture {
     FILE *file;
@@ -304,6 +305,46 @@ static void concurrent_lines_stay_whole(void **state)
     free(text);
 }
 
+/* The thread's current trace goes into every line, and only while set. */
+static void lines_carry_the_current_trace(void **state)
+{
+    (void)state;
+    log_init("svc-test", LOG_DEBUG);
+    trace_ctx trace;
+    trace_begin(&trace, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+    trace_set(&trace);
+    json_t *obj = log_one(LOG_INFO, "r", "in a request");
+    trace_set(NULL);
+    assert_string_equal(field(obj, "trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_string_equal(field(obj, "span_id"), trace.span_id);
+    json_decref(obj);
+    obj = log_one(LOG_INFO, "r", "outside");
+    assert_null(json_object_get(obj, "trace_id"));
+    assert_null(json_object_get(obj, "span_id"));
+    json_decref(obj);
+}
+
+/* An RPC served: one line with method, status and duration as fields. */
+static void rpc_line_has_method_status_duration(void **state)
+{
+    (void)state;
+    log_init("svc-test", LOG_INFO);
+    capture c;
+    capture_start(&c);
+    log_rpc_served(LOG_INFO, "r", "GetListing", "NOT_FOUND", 1.25, NULL);
+    log_rpc_served(LOG_DEBUG, "r", "Health", "OK", 0.5, NULL);
+    char *text = capture_end(&c);
+    json_t *lines = parse_lines(text);
+    assert_int_equal(json_array_size(lines), 1);
+    json_t *obj = json_array_get(lines, 0);
+    assert_string_equal(field(obj, "rpc_method"), "GetListing");
+    assert_string_equal(field(obj, "rpc_status"), "NOT_FOUND");
+    assert_true(json_real_value(json_object_get(obj, "duration_ms")) == 1.25);
+    assert_string_equal(field(obj, "msg"), "rpc GetListing -> NOT_FOUND in 1.2 ms");
+    json_decref(lines);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +358,8 @@ int main(void)
         cmocka_unit_test(long_messages_are_kept_whole),
         cmocka_unit_test(parse_level_accepts_the_four_names),
         cmocka_unit_test(concurrent_lines_stay_whole),
+        cmocka_unit_test(lines_carry_the_current_trace),
+        cmocka_unit_test(rpc_line_has_method_status_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,10 +158,34 @@ static void nul_in_path(void **state)
     assert_false(admit_path_has_nul("/a%01", 5));
 }
 
+/* Where a sign-in may send the browser next: only a path of this origin. */
+static void next_path_same_origin_only(void **state)
+{
+    (void)state;
+    assert_true(admit_next_path("/"));
+    assert_true(admit_next_path("/#/market"));
+    assert_true(admit_next_path("/#/claims/12?x=1"));
+    assert_false(admit_next_path(NULL));
+    assert_false(admit_next_path(""));
+    assert_false(admit_next_path("https://evil.example"));
+    assert_false(admit_next_path("//evil.example"));
+    assert_false(admit_next_path("/\\evil.example"));
+    assert_false(admit_next_path("/a\\b"));
+    assert_false(admit_next_path("/\t/evil.example"));
+    assert_false(admit_next_path("/a\r\nSet-Cookie: x"));
+    assert_false(admit_next_path("javascript:alert(1)"));
+    char long_path[1100];
+    memset(long_path, 'a', sizeof long_path - 1);
+    long_path[0] = '/';
+    long_path[sizeof long_path - 1] = '\0';
+    assert_false(admit_next_path(long_path));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(admits_by_path_size_and_type),
+        cmocka_unit_test(next_path_same_origin_only),
         cmocka_unit_test(nul_in_path),
         cmocka_unit_test(matches_literal_and_method),
         cmocka_unit_test(extracts_id),

@@ -53,13 +53,32 @@ static void character_counts(void **state)
     assert_int_equal(text_utf8_chars("bad \xc0\xaf"), -1);
 }
 
+static void rfc3339_times(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"2026-12-02T01:02:03Z", "2026-12-02T01:02:03.123456Z",
+                                       "2026-12-02t01:02:03+01:00", "2026-12-02T01:02:03.5-07:30"};
+    static const char *const bad[] = {"yesterday",
+                                      "now",
+                                      "2026-12-02",
+                                      "2026-12-02 01:02:03Z",
+                                      "2026-12-02T01:02:03",
+                                      "2026-12-02T01:02:03.Z",
+                                      "2026-12-02T01:02:03Z ",
+                                      "2026-12-02T01:02:03+0100",
+                                      ""};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true(text_is_rfc3339(good[i]));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(text_is_rfc3339(bad[i]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(valid_text),
-        cmocka_unit_test(invalid_text),
-        cmocka_unit_test(sequence_lengths),
-        cmocka_unit_test(character_counts),
+        cmocka_unit_test(valid_text),       cmocka_unit_test(invalid_text),
+        cmocka_unit_test(sequence_lengths), cmocka_unit_test(character_counts),
+        cmocka_unit_test(rfc3339_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

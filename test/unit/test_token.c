@@ -108,6 +108,28 @@ static void well_formed_checks_length_and_alphabet(void **state)
     }
 }
 
+/* An API token is the prefix and a session-shaped token; neither kind
+ * passes for the other. */
+static void api_tokens_have_their_own_shape(void **state)
+{
+    (void)state;
+    char api[API_TOKEN_TEXT_LEN + 1], session[TOKEN_TEXT_LEN + 1];
+    api_token_generate(api);
+    token_generate(session);
+    assert_int_equal(strlen(api), API_TOKEN_TEXT_LEN);
+    assert_memory_equal(api, "rcy_", 4);
+    assert_true(api_token_well_formed(api, strlen(api)));
+    assert_false(token_well_formed(api, strlen(api)));
+    assert_false(api_token_well_formed(session, strlen(session)));
+    api[0] = 'x';
+    assert_false(api_token_well_formed(api, strlen(api)));
+    api[0] = 'r';
+    api[10] = '+';
+    assert_false(api_token_well_formed(api, strlen(api)));
+    assert_false(api_token_well_formed(api, API_TOKEN_TEXT_LEN - 1));
+    assert_false(api_token_well_formed(NULL, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -118,6 +140,7 @@ int main(void)
         cmocka_unit_test(csrf_depends_on_the_token),
         cmocka_unit_test(equal_compares_content_and_length),
         cmocka_unit_test(well_formed_checks_length_and_alphabet),
+        cmocka_unit_test(api_tokens_have_their_own_shape),
     };
     return cmocka_run_group_tests(tests, init_sodium, NULL);
 }

@@ -191,6 +191,26 @@ test('the Gateway API overlay: an HTTPRoute to the gateway instead of the Ingres
   assertReported(lines, 'HTTPRoute r-cycle/gateway', 'spec.rules[0].backendRefs[0].weigth', 'unknown field');
 });
 
+test('the monitoring of production: a ServiceMonitor per process on a named port, the rules and the dashboard, checked like the rest', async () => {
+  const text = execFileSync('kubectl', ['kustomize', path.join(DEPLOY, 'k8s', 'overlays', 'production')], { encoding: 'utf8' });
+  const objs = YAML.parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean);
+  assert.deepEqual(await problemsOf(objs), []);
+  const monitors = objs.filter((o) => o.kind === 'ServiceMonitor').map((o) => o.metadata.name).sort();
+  assert.deepEqual(monitors, ['gateway', 'svc-claims', 'svc-listings', 'svc-users']);
+  assert.ok(find(objs, 'PrometheusRule', 'rcycle').spec.groups.length > 0);
+  const dashboard = find(objs, 'ConfigMap', 'rcycle-dashboard');
+  assert.equal(dashboard.metadata.labels.grafana_dashboard, '1');
+  assert.ok(JSON.parse(dashboard.data['rcycle-dashboard.json']).panels.length > 0);
+  find(objs, 'ServiceMonitor', 'svc-users').spec.endpoints[0].port = 'metrics';
+  find(objs, 'ServiceMonitor', 'svc-users').spec.endpoints[0].intervall = '30s';
+  const claims = find(objs, 'ServiceMonitor', 'svc-claims');
+  objs.splice(objs.indexOf(claims), 1);
+  const lines = await problemsOf(objs);
+  assertReported(lines, 'ServiceMonitor r-cycle/svc-users', 'spec.endpoints[0].port', 'no port named metrics');
+  assertReported(lines, 'ServiceMonitor r-cycle/svc-users', 'spec.endpoints[0].intervall', 'unknown field');
+  assertReported(lines, 'Deployment r-cycle/svc-claims', 'spec.template.metadata.labels', 'no ServiceMonitor scrapes these pods');
+});
+
 test('PostgreSQL stops with SIGINT (fast shutdown), not the smart shutdown of SIGTERM', () => {
   const file = readFileSync(path.join(DEPLOY, 'images', 'Containerfile.postgres'), 'utf8');
   assert.match(file, /^STOPSIGNAL SIGINT$/m);
@@ -270,11 +290,39 @@ test('the podman mapping keeps the stack and drops what podman cannot play', () 
     const cfg = find(stack, 'ConfigMap', 'proxy-svc-listings').data['haproxy.cfg'];
     assert.match(cfg, /balance roundrobin/);
     assert.match(cfg, /option httpchk GET \/readyz/);
-    assert.match(cfg, /server r1 svc-listings-pod-1\.dns\.podman:7102 port 7202/);
+    // Leaves after the readinessProbe's failureThreshold (2), keeping open connections.
+    assert.match(cfg, /server r1 svc-listings-pod-1\.dns\.podman:7102 port 7202 fall 2\n/);
+    assert.doesNotMatch(cfg, /shutdown-sessions/);
     const jobs = YAML.parseAllDocuments(readFileSync(path.join(dir, 'jobs.yaml'), 'utf8')).map((d) => d.toJS());
     const dbInit = find(jobs, 'Pod', DB_INIT);
     assert.deepEqual(dbInit.spec.initContainers.map((c) => c.name), ['wait', 'migrate']);
     assert.ok(dbInit.spec.initContainers[1].args.includes('--seed'), 'kind seeds');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tls.sh makes one Secret per kind with only what it mounts; podman gets them as ConfigMap volumes', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rcycle-tls-'));
+  try {
+    const secrets = path.join(dir, 'tls.yaml');
+    execFileSync(path.join(DEPLOY, 'tls.sh'), ['--ca-dir', path.join(dir, 'ca'), '--out', secrets], { stdio: 'ignore' });
+    const docs = YAML.parseAllDocuments(readFileSync(secrets, 'utf8')).map((d) => d.toJS()).filter(Boolean);
+    const keys = Object.fromEntries(docs.map((s) => [s.metadata.name, Object.keys(s.data).sort()]));
+    assert.deepEqual(keys, {
+      'rcycle-rpc-tls-gateway': ['claims-ca.pem', 'listings-ca.pem', 'tls.crt', 'tls.key', 'users-ca.pem'],
+      'rcycle-rpc-tls-svc-users': ['callers-ca.pem', 'claims-ca.pem', 'listings-ca.pem', 'tls.crt', 'tls.key'],
+      'rcycle-rpc-tls-svc-listings': ['callers-ca.pem', 'feed-callers-ca.pem', 'internal-callers-ca.pem', 'tls.crt', 'tls.key'],
+      'rcycle-rpc-tls-svc-claims': ['callers-ca.pem', 'feed-callers-ca.pem', 'listings-ca.pem', 'tls.crt', 'tls.key'],
+    });
+    const input = path.join(dir, 'in.yaml');
+    writeFileSync(input, execFileSync('kubectl', ['kustomize', path.join(DEPLOY, 'k8s', 'overlays', 'podman')], { encoding: 'utf8' }));
+    execFileSync(process.execPath, [path.join(DEPLOY, 'tools', 'kube-to-podman.mjs'), '--in', input, '--secret', secrets, '--out', dir], { encoding: 'utf8' });
+    const stack = YAML.parseAllDocuments(readFileSync(path.join(dir, 'stack.yaml'), 'utf8')).map((d) => d.toJS());
+    const map = find(stack, 'ConfigMap', 'rcycle-rpc-tls-svc-listings');
+    assert.match(map.data['tls.crt'], /^-----BEGIN CERTIFICATE-----/);
+    const pod = find(stack, 'Deployment', 'svc-listings').spec.template.spec;
+    assert.deepEqual(pod.volumes.find((v) => v.name === 'tls'), { name: 'tls', configMap: { name: 'rcycle-rpc-tls-svc-listings', defaultMode: 0o444 } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -71,8 +71,10 @@ function buildUrl(path, query) {
 }
 
 /**
- * request('GET', '/listings', {query: {limit: 10}}) -> {data, total, status}
- * total is X-Total-Count when the response has it. Throws ApiError.
+ * request('GET', '/listings', {query: {limit: 10}}) -> {data, total, exact, unread, status}
+ * total is X-Total-Count and unread X-Unread-Count when the response has
+ * them (else null); exact is false when X-Total-Count-Exact says the count
+ * stopped at a cap (a lower bound). Throws ApiError.
  */
 export async function request(method, path, { body, query, signal } = {}) {
   const headers = { Accept: 'application/json' };
@@ -110,9 +112,13 @@ export async function request(method, path, { body, query, signal } = {}) {
     if (response.status === 401 && path !== '/session' && unauthorizedHandler) unauthorizedHandler(error);
     throw error;
   }
-  const totalHeader = response.headers.get('x-total-count');
-  const total = totalHeader === null ? null : Number.parseInt(totalHeader, 10);
-  return { data, total: Number.isFinite(total) ? total : null, status: response.status };
+  const count = (name) => {
+    const v = response.headers.get(name);
+    const n = v === null ? null : Number.parseInt(v, 10);
+    return Number.isFinite(n) ? n : null;
+  };
+  const exact = response.headers.get('x-total-count-exact') !== 'false';
+  return { data, total: count('x-total-count'), exact, unread: count('x-unread-count'), status: response.status };
 }
 
 export const api = {

@@ -6,15 +6,22 @@ import { h, replace } from './dom.js';
 import { go, matchRoute, onRoute, parseHash } from './router.js';
 import * as session from './session.js';
 import { announce, clearAnnouncement, loadError, runAction } from './ui.js';
+import { accountView } from './views/account.js';
 import { apiDocsView } from './views/api-docs.js';
+import { auditView } from './views/audit.js';
+import { startBell, stopBell } from './views/bell.js';
+import { inboxView } from './views/inbox.js';
 import { claimView } from './views/claim.js';
 import { leaderboardView } from './views/leaderboard.js';
 import { loginView } from './views/login.js';
+import { mailView } from './views/mail.js';
 import { marketView } from './views/market.js';
 import { mineView } from './views/mine.js';
+import { passwordView } from './views/password.js';
 import { postView } from './views/post.js';
 import { requestsView } from './views/requests.js';
 import { reviewView } from './views/review.js';
+import { tokensView } from './views/tokens.js';
 import { usersView } from './views/users.js';
 
 const ROUTES = [
@@ -25,9 +32,23 @@ const ROUTES = [
   { pattern: /^\/review$/, key: 'review', label: 'Security review', view: reviewView, nav: true, role: 'security' },
   { pattern: /^\/leaderboard$/, key: 'leaderboard', label: 'Leaderboard', view: leaderboardView, nav: true },
   { pattern: /^\/users$/, key: 'users', label: 'Users', view: usersView, nav: true, role: 'admin' },
+  { pattern: /^\/audit$/, key: 'audit', label: 'Audit', view: auditView, nav: true, role: ['security', 'admin'] },
+  { pattern: /^\/mail$/, key: 'mail', label: 'Mail', view: mailView, nav: true, role: 'admin' },
   { pattern: /^\/claims\/([1-9][0-9]{0,17})$/, key: 'claim', label: 'Request', view: claimView, navKey: 'requests' },
   { pattern: /^\/api$/, key: 'api', label: 'REST API', view: apiDocsView },
+  // Reached from the bell in the user box.
+  { pattern: /^\/notifications$/, key: 'notifications', label: 'Notifications', view: inboxView },
+  // Under the user's menu (the user box), not the main navigation.
+  { pattern: /^\/account$/, key: 'account', label: 'Account', view: accountView },
+  { pattern: /^\/tokens$/, key: 'tokens', label: 'API tokens', view: tokensView },
+  { pattern: /^\/password$/, key: 'password', label: 'Password', view: passwordView },
 ];
+
+// route.role: one role, or a list of which any one will do.
+function allowed(route) {
+  if (!route.role) return true;
+  return (Array.isArray(route.role) ? route.role : [route.role]).some((r) => session.hasRole(r));
+}
 
 const main = document.getElementById('main');
 const navList = document.getElementById('nav-list');
@@ -53,7 +74,7 @@ function buildShell() {
   nav.hidden = false;
   menuToggle.hidden = false;
   userbox.hidden = false;
-  replace(navList, ROUTES.filter((r) => r.nav && (!r.role || session.hasRole(r.role))).map((r) =>
+  replace(navList, ROUTES.filter((r) => r.nav && allowed(r)).map((r) =>
     h('li', null, h('a', { href: `#/${r.key}`, dataset: { nav: r.key } }, r.label))));
   // The link of the page on show loads it afresh (no hashchange would).
   for (const a of navList.querySelectorAll('a')) {
@@ -79,15 +100,22 @@ function buildShell() {
     }
   });
   const roles = (user.roles || []).filter((r) => r !== 'member');
+  const account = h('nav', { class: 'user-links', 'aria-label': 'Your account' },
+    h('a', { href: '#/account', id: 'nav-account' }, 'Account'),
+    h('a', { href: '#/tokens', id: 'nav-tokens' }, 'API tokens'),
+    h('a', { href: '#/password', id: 'nav-password' }, 'Password'));
   replace(userbox,
+    startBell(),
     h('div', { class: 'user' },
       h('span', { class: 'user-name', id: 'user-name' }, user.name),
       h('span', { class: 'user-dept' }, user.department,
-        roles.length ? ` · ${roles.join(', ')}` : '')),
+        roles.length ? ` · ${roles.join(', ')}` : ''),
+      account),
     signOut);
 }
 
 function hideShell() {
+  stopBell();
   document.body.classList.add('signed-out');
   nav.hidden = true;
   menuToggle.hidden = true;
@@ -118,8 +146,10 @@ function showLogin() {
   root.dataset.ready = 'true';
   const message = loginMessage;
   loginMessage = '';
+  const { path, params } = parseHash();
   loginView(root, {
     message,
+    ssoError: path === '/login' ? params.get('error') : null,
     email: loginEmail,
     onSignedIn: (user) => {
       loginEmail = '';
@@ -137,7 +167,8 @@ function notAllowed(root, route) {
     h('div', { class: 'empty' },
       h('p', { class: 'empty-title' }, route.role === 'security'
         ? 'This page is for the Security Team.'
-        : 'This page is for administrators.'),
+        : Array.isArray(route.role) ? 'This page is for the Security Team and administrators.'
+          : 'This page is for administrators.'),
       h('p', null, 'Your account does not have that role. Ask an administrator if you need it.'),
       h('a', { class: 'btn btn-primary', href: '#/market' }, 'Go to the marketplace')));
 }
@@ -165,7 +196,7 @@ async function render({ navigated = false } = {}) {
   document.title = `${route.label} · R-Cycle`;
   const root = h('div', { class: 'view', dataset: { view: route.key } });
   replace(main, root);
-  if (route.role && !session.hasRole(route.role)) {
+  if (!allowed(route)) {
     notAllowed(root, route);
     root.dataset.ready = 'true';
     if (navigated) focusHeading(root);

@@ -21,6 +21,12 @@ export const CLAIM_STATUS = {
   cancelled: 'Cancelled',
 };
 
+export const HANDOVER_STATE = {
+  awaiting: 'Awaiting handover',
+  handed_over: 'Handed over',
+  received: 'Received',
+};
+
 export const EVENT_ACTION = {
   created: 'Requested',
   owner_approved: 'Approved by owner',
@@ -28,6 +34,8 @@ export const EVENT_ACTION = {
   denied: 'Denied',
   withdrawn: 'Withdrawn',
   cancelled: 'Cancelled',
+  handed_over: 'Handed over',
+  received: 'Received',
 };
 
 const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });

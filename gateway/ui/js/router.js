@@ -1,5 +1,5 @@
 // router.js - hash routes: #/market, #/post, #/mine, #/requests, #/review,
-// #/leaderboard, #/claims/{id}, #/users, with an optional ?query.
+// #/leaderboard, #/claims/{id}, #/users, #/audit, with an optional ?query.
 
 /** A part of the address decoded, or as it is when it is no valid escape. */
 function decodePart(text) {

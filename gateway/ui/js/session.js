@@ -10,6 +10,11 @@ export function user() {
   return currentUser;
 }
 
+/** Adopts the user as the API answered a change of it (PATCH /api/me). */
+export function update(changed) {
+  if (changed && currentUser && changed.id === currentUser.id) currentUser = changed;
+}
+
 export function hasRole(role) {
   return Boolean(currentUser && Array.isArray(currentUser.roles) && currentUser.roles.includes(role));
 }
@@ -46,11 +51,32 @@ export function forget() {
   csrf.clear();
 }
 
+/** Which sign-ins the site offers: {local, oidc}; local only when unknown. */
+export async function authConfig() {
+  try {
+    const { data } = await api.get('/auth/config');
+    return { local: data.local !== false, oidc: data.oidc === true };
+  } catch {
+    return { local: true, oidc: false };
+  }
+}
+
+// After single sign-on the gateway hands this tab the session's CSRF token
+// in the short-lived rcycle_csrf cookie (a redirect has no body): keep it
+// where a password sign-in keeps it, and delete the cookie.
+function adoptSsoCsrf() {
+  const m = /(?:^|;\s*)rcycle_csrf=([A-Za-z0-9_-]+)/.exec(document.cookie);
+  if (!m) return;
+  csrf.set(m[1]);
+  document.cookie = 'rcycle_csrf=; Max-Age=0; Path=/; SameSite=Strict';
+}
+
 /**
  * After a (re)load: is the cookie session alive, and does this tab still hold
  * its CSRF token? -> {user} | {reason: 'signed-out' | 'csrf-missing' | 'error', error}
  */
 export async function restore() {
+  adoptSsoCsrf();
   try {
     const { data } = await api.get('/me');
     if (!csrf.get()) {

@@ -129,6 +129,7 @@ export function field(spec) {
     spellcheck: spec.spellcheck,
     autocapitalize: spec.autocapitalize,
     inputmode: spec.inputmode,
+    list: spec.list,
   };
   let control;
   if (spec.type === 'textarea') {

@@ -1,19 +1,28 @@
 // claim-parts.js - what several pages show of a claim: its timeline
-// (requested -> owner -> security -> outcome, with who and when), its
-// summary, and the approve / deny / withdraw actions.
+// (requested -> owner -> security -> outcome -> handover, with who and when),
+// its summary, and the approve / deny / withdraw and handover actions.
 import { api } from '../api.js';
 import { h } from '../dom.js';
-import { fmtTime } from '../format.js';
+import { HANDOVER_STATE, fmtTime } from '../format.js';
 import { user } from '../session.js';
 import { claimBadge, confirmDialog, openDialog, runAction } from '../ui.js';
 
 export const OPEN = new Set(['pending_owner', 'pending_security']);
 
-function who(email, department) {
+// The actor of a step: you, or their name (from the claim's event of that
+// action) with their department, else their email.
+function who(email, department, name) {
   const me = user();
   if (me && email && email === me.email) return 'you';
-  if (email && department) return `${email} (${department})`;
-  return email || department || 'someone';
+  const shown = name || email;
+  if (shown && department) return `${shown} (${department})`;
+  return shown || department || 'someone';
+}
+
+function nameFor(events, action) {
+  if (!Array.isArray(events)) return null;
+  const ev = events.find((e) => e.action === action);
+  return ev ? ev.actorName : null;
 }
 
 function eventFor(events, status) {
@@ -26,7 +35,7 @@ function eventActor(ev) {
   const me = user();
   if (!ev) return '';
   if (me && ev.actorId === me.id) return 'you';
-  return ev.actorDepartment || `user #${ev.actorId}`;
+  return ev.actorName || ev.actorDepartment || `user #${ev.actorId}`;
 }
 
 function when(iso) {
@@ -41,7 +50,7 @@ export function claimSteps(c, events, ownerDepartment) {
   const steps = [];
   steps.push({
     key: 'requested', label: 'Requested', state: 'done',
-    text: ['by ', who(c.requestedBy, c.requestingDepartment), ' on ', when(c.requestedAt)],
+    text: ['by ', who(c.requestedBy, c.requestingDepartment, nameFor(events, 'created')), ' on ', when(c.requestedAt)],
   });
   const owner = ownerDepartment || 'the owning department';
   const deniedAtOwner = c.status === 'denied' && !c.ownerApprovedAt;
@@ -50,10 +59,11 @@ export function claimSteps(c, events, ownerDepartment) {
 
   if (c.ownerApprovedAt) {
     steps.push({ key: 'owner', label: 'Owner approved', state: 'done',
-      text: ['by ', who(c.ownerApprovedBy, ownerDepartment), ' on ', when(c.ownerApprovedAt)] });
+      text: ['by ', who(c.ownerApprovedBy, ownerDepartment, nameFor(events, 'owner_approved')), ' on ',
+        when(c.ownerApprovedAt)] });
   } else if (deniedAtOwner) {
     steps.push({ key: 'owner', label: 'Owner denied', state: 'denied',
-      text: ['by ', who(c.deniedBy, ownerDepartment), ' on ', when(c.deniedAt)] });
+      text: ['by ', who(c.deniedBy, ownerDepartment, nameFor(events, 'denied')), ' on ', when(c.deniedAt)] });
   } else if (c.status === 'pending_owner') {
     steps.push({ key: 'owner', label: 'Owner review', state: 'current', text: [`waiting for ${owner}`] });
   } else {
@@ -62,10 +72,11 @@ export function claimSteps(c, events, ownerDepartment) {
 
   if (c.securityApprovedAt) {
     steps.push({ key: 'security', label: 'Security approved', state: 'done',
-      text: ['by ', who(c.securityApprovedBy, 'Security Team'), ' on ', when(c.securityApprovedAt)] });
+      text: ['by ', who(c.securityApprovedBy, 'Security Team', nameFor(events, 'security_approved')), ' on ',
+        when(c.securityApprovedAt)] });
   } else if (deniedAtSecurity) {
     steps.push({ key: 'security', label: 'Security denied', state: 'denied',
-      text: ['by ', who(c.deniedBy, 'Security Team'), ' on ', when(c.deniedAt)] });
+      text: ['by ', who(c.deniedBy, 'Security Team', nameFor(events, 'denied')), ' on ', when(c.deniedAt)] });
   } else if (c.status === 'pending_security') {
     steps.push({ key: 'security', label: 'Security review', state: 'current', text: ['waiting for the Security Team'] });
   } else if (c.status === 'pending_owner') {
@@ -91,7 +102,33 @@ export function claimSteps(c, events, ownerDepartment) {
   } else {
     steps.push({ key: 'outcome', label: 'Decision', state: 'todo', text: ['approved, denied or withdrawn'] });
   }
+  if (c.handover) steps.push(handoverStep(c, events, owner));
   return steps;
+}
+
+// The last step of an approved claim: the item moving between departments.
+function handoverStep(c, events, owner) {
+  const ho = c.handover;
+  const text = [];
+  if (ho.handedOverAt) {
+    text.push('handed over by ', who(ho.handedOverBy, owner, nameFor(events, 'handed_over')), ' on ',
+      when(ho.handedOverAt));
+  }
+  if (ho.receivedAt) {
+    if (text.length) text.push('; ');
+    text.push('received by ', who(ho.receivedBy, c.requestingDepartment, nameFor(events, 'received')), ' on ',
+      when(ho.receivedAt));
+  }
+  if (!text.length) text.push(`waiting for ${owner} to hand it over and ${c.requestingDepartment} to confirm receipt`);
+  return { key: 'handover', label: HANDOVER_STATE[ho.state] || ho.state,
+    state: ho.state === 'received' ? 'done' : 'current', text };
+}
+
+/** A badge with where the item of an approved claim is, or null. */
+export function handoverBadge(c) {
+  if (!c.handover) return null;
+  return h('span', { class: ['badge', `badge-handover-${c.handover.state}`], dataset: { handover: c.handover.state } },
+    HANDOVER_STATE[c.handover.state] || c.handover.state);
 }
 
 const STATE_WORDS = {
@@ -114,7 +151,8 @@ export function timeline(c, events, ownerDepartment) {
 export function claimHeading(c, tag = 'h2') {
   return h('div', { class: 'card-head' },
     h(tag, { class: 'card-title' }, c.listingTitle || `Listing ${c.listingId}`),
-    h('div', { class: 'card-badges' }, h('span', { class: 'tag' }, c.category), claimBadge(c.status)));
+    h('div', { class: 'card-badges' }, h('span', { class: 'tag' }, c.category), claimBadge(c.status),
+      handoverBadge(c)));
 }
 
 // ---- actions --------------------------------------------------------------------
@@ -167,10 +205,71 @@ export async function approve(c, button) {
   return outcome.ok ? outcome.value : null;
 }
 
+/**
+ * The separation-of-duties rule (docs/API.md) that keeps the signed-in user
+ * from deciding c at its current stage, or null. The API decides; this only
+ * spares people a button that would be refused.
+ */
+export function dutyConflict(c) {
+  const me = user();
+  if (!me || !OPEN.has(c.status)) return null;
+  if (c.requestedBy === me.email) return 'You made this request, so someone else decides it.';
+  if (c.status === 'pending_security' && c.ownerApprovedBy === me.email)
+    return 'You approved this request for the owning department, so another security reviewer decides it.';
+  return null;
+}
+
+async function recordHandover(c, button, action, words) {
+  const outcome = await runAction({
+    button,
+    busyText: words.busy,
+    progress: words.progress,
+    failure: words.failure,
+    run: async () => (await api.post(`/claims/${c.id}/${action}`)).data,
+    success: () => words.success,
+  });
+  return outcome.ok ? outcome.value : null;
+}
+
+/**
+ * The handover buttons of an approved claim: "Handed over" for the owning
+ * department (ownerDepartment), "Received" for the requesting one; each
+ * until its step is taken. The API decides; this only offers what it allows.
+ */
+export function handoverActions(c, ownerDepartment, onDone) {
+  const me = user();
+  const ho = c.handover;
+  if (!me || !ho) return [];
+  const buttons = [];
+  const add = (label, action, words) => {
+    const b = h('button', { type: 'button', class: 'btn btn-primary', dataset: { action } }, label);
+    b.addEventListener('click', async () => {
+      const done = await recordHandover(c, b, action, words);
+      if (done) onDone(done);
+    });
+    buttons.push(b);
+  };
+  if (!ho.handedOverAt && ownerDepartment && me.department === ownerDepartment) {
+    add('Handed over', 'handover', {
+      busy: 'Saving…', progress: 'Recording the handover…', failure: 'Could not record the handover',
+      success: `Recorded: “${c.listingTitle}” was handed over to ${c.requestingDepartment}.`,
+    });
+  }
+  if (!ho.receivedAt && me.department === c.requestingDepartment) {
+    add('Received', 'receive', {
+      busy: 'Saving…', progress: 'Confirming receipt…', failure: 'Could not confirm receipt',
+      success: `Confirmed: ${c.requestingDepartment} received “${c.listingTitle}”.`,
+    });
+  }
+  return buttons;
+}
+
 /** Buttons for approve / deny (by who may decide at this stage) and withdraw. */
 export function claimActions(c, { canDecide, canWithdraw, onDone, withTrail = true }) {
   const buttons = [];
-  if (canDecide && OPEN.has(c.status)) {
+  const conflict = canDecide ? dutyConflict(c) : null;
+  if (conflict) buttons.push(h('p', { class: 'duty-note', dataset: { duty: 'separation' } }, conflict));
+  if (canDecide && !conflict && OPEN.has(c.status)) {
     const ok = h('button', { type: 'button', class: 'btn btn-primary' }, 'Approve');
     const no = h('button', { type: 'button', class: 'btn btn-danger-outline' }, 'Deny…');
     ok.addEventListener('click', async () => {

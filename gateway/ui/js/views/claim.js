@@ -4,7 +4,7 @@ import { h, replace } from '../dom.js';
 import { CLAIM_STATUS, EVENT_ACTION, LISTING_STATUS, fmtTime } from '../format.js';
 import { hasRole, user } from '../session.js';
 import { claimBadge, details, loadError, loading, pageHeader, section } from '../ui.js';
-import { claimActions, OPEN, timeline } from './claim-parts.js';
+import { claimActions, handoverActions, handoverBadge, OPEN, timeline } from './claim-parts.js';
 
 function statusName(s) {
   return CLAIM_STATUS[s] || LISTING_STATUS[s] || s || '—';
@@ -46,13 +46,15 @@ export async function claimView(root, { match }) {
       const canDecide = (c.status === 'pending_owner' && owner && owner === me.department) ||
         (c.status === 'pending_security' && hasRole('security'));
       const canWithdraw = OPEN.has(c.status) && c.requestingDepartment === me.department;
-      const actions = claimActions(c, { canDecide, canWithdraw, onDone: load, withTrail: false });
+      const actions = [...handoverActions(c, owner, load),
+        ...claimActions(c, { canDecide, canWithdraw, onDone: load, withTrail: false })];
 
       replace(body,
         h('div', { class: 'card claim-card claim-detail', dataset: { claimId: c.id } },
           h('div', { class: 'card-head' },
             h('h2', { class: 'card-title' }, c.listingTitle),
-            h('div', { class: 'card-badges' }, h('span', { class: 'tag' }, c.category), claimBadge(c.status))),
+            h('div', { class: 'card-badges' }, h('span', { class: 'tag' }, c.category), claimBadge(c.status),
+              handoverBadge(c))),
           details([
             ['Serial number', c.serialNumber],
             ['Offered by', owner],

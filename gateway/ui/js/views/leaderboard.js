@@ -95,6 +95,8 @@ export async function leaderboardView(root) {
           h('span', { class: 'tile-label' }, 'CO2 saved by reuse')),
         h('li', { class: 'tile' }, h('span', { class: 'tile-value' }, fmtNumber(sum('itemsClaimed'))),
           h('span', { class: 'tile-label' }, 'items reused')),
+        h('li', { class: 'tile' }, h('span', { class: 'tile-value', id: 'total-received' }, fmtNumber(sum('itemsReceived'))),
+          h('span', { class: 'tile-label' }, 'of them received')),
         h('li', { class: 'tile' }, h('span', { class: 'tile-value' }, fmtNumber(Math.round((savedKg / 22) * 10) / 10)),
           h('span', { class: 'tile-label' }, 'trees’ yearly CO2')),
         h('li', { class: 'tile' }, h('span', { class: 'tile-value' }, fmtKg(sum('potentialCO2Kg'))),
@@ -108,7 +110,8 @@ export async function leaderboardView(root) {
       const table = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Leaderboard table' },
         h('table', { class: 'table leaderboard' },
           h('thead', null, h('tr', null,
-            ['Rank', 'Department', 'Posted', 'Reused', 'CO2 saved', 'Trees', 'Pandas', 'Potential CO2']
+            ['Rank', 'Department', 'Posted', 'Reused', 'Received', 'CO2 saved', 'CO2 received', 'Trees', 'Pandas',
+              'Potential CO2']
               .map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', null, rows.map((r) => h('tr', {
             class: r.department === mine ? 'is-me' : null, dataset: { department: r.department },
@@ -117,7 +120,9 @@ export async function leaderboardView(root) {
           h('th', { scope: 'row' }, r.department, r.department === mine ? ' (you)' : ''),
           h('td', null, fmtNumber(r.itemsPosted)),
           h('td', null, fmtNumber(r.itemsClaimed)),
+          h('td', { class: 'items-received' }, fmtNumber(r.itemsReceived)),
           h('td', { class: 'co2-saved' }, fmtKg(r.totalCO2SavedKg)),
+          h('td', { class: 'co2-received' }, fmtKg(r.receivedCO2Kg)),
           h('td', null, fmtNumber(r.totalTreesEquivalent)),
           h('td', null, String(r.totalPandasProtected)),
           h('td', null, fmtKg(r.potentialCO2Kg)))))));

@@ -6,6 +6,7 @@ import { setParams } from '../router.js';
 import { inMyDepartment, user } from '../session.js';
 import { emptyState, loadError, loading, openDialog, pageHeader, pager, field } from '../ui.js';
 import { listingCard } from './listing-card.js';
+import { watchPanel } from './watches.js';
 
 const PAGE_SIZE = 12;
 const MAX_PAGE_SIZE = 100;
@@ -65,10 +66,11 @@ export async function marketView(root, { params }) {
   let focusCount = false;
   const results = h('div', { class: 'results' });
 
+  const watching = watchPanel(() => ({ search: search.control.value, category: category.control.value }));
   replace(root,
     pageHeader('Marketplace', 'Hardware other departments no longer need. Request it for your team.',
-      h('a', { class: 'btn btn-secondary', href: '#/post' }, 'Post hardware')),
-    form, count, results);
+      watching.button, h('a', { class: 'btn btn-secondary', href: '#/post' }, 'Post hardware')),
+    form, watching.panel, count, results);
 
   function filtersActive() {
     return state.search !== '' || state.category !== 'all' || state.status !== 'available';

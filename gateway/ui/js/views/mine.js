@@ -2,10 +2,10 @@
 // requests other departments made for them (approve, deny with a reason).
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
-import { CLAIM_STATUS, CONDITIONS, fmtTime, isoDatePlus, plural } from '../format.js';
+import { CLAIM_STATUS, CONDITIONS, HANDOVER_STATE, fmtTime, isoDatePlus, plural } from '../format.js';
 import { user } from '../session.js';
 import { confirmDialog, emptyState, loadError, loading, openDialog, pageHeader, pager, section } from '../ui.js';
-import { claimActions, claimHeading, OPEN, timeline } from './claim-parts.js';
+import { claimActions, claimHeading, handoverActions, OPEN, timeline } from './claim-parts.js';
 import { listingCard } from './listing-card.js';
 
 const PAGE_SIZE = 10;
@@ -109,9 +109,11 @@ export async function mineView(root) {
             'When another department requests one of your listings, approve or deny it here.'),
         closed.length ? h('details', { class: 'history' },
           h('summary', null, `Decided and closed requests (${closed.length})`),
-          h('ul', { class: 'plain-list' }, closed.map((c) => h('li', null,
+          h('ul', { class: 'plain-list' }, closed.map((c) => h('li', { dataset: { claimId: c.id } },
             h('a', { href: `#/claims/${c.id}` }, c.listingTitle), ' — ', c.requestingDepartment, ', ',
-            CLAIM_STATUS[c.status] || c.status, ' (', fmtTime(c.deniedAt || c.securityApprovedAt || c.requestedAt), ')'))))
+            CLAIM_STATUS[c.status] || c.status, ' (', fmtTime(c.deniedAt || c.securityApprovedAt || c.requestedAt), ')',
+            c.handover ? ` · ${HANDOVER_STATE[c.handover.state]}` : '', ' ',
+            ...handoverActions(c, me.department, loadIncoming)))))
           : null);
     } catch (err) {
       replace(incoming, loadError(err, loadIncoming));

@@ -5,7 +5,7 @@ import { h, replace } from '../dom.js';
 import { CLAIM_STATUS, plural } from '../format.js';
 import { user } from '../session.js';
 import { emptyState, field, loadError, loading, pageHeader, pager } from '../ui.js';
-import { claimActions, claimHeading, timeline } from './claim-parts.js';
+import { claimActions, claimHeading, handoverActions, timeline } from './claim-parts.js';
 
 const PAGE_SIZE = 10;
 
@@ -61,7 +61,7 @@ export async function requestsView(root) {
           extra[i].owner ? ` · offered by ${extra[i].owner}` : ''),
         h('blockquote', { class: 'justification' }, c.justification),
         timeline(c, extra[i].events, extra[i].owner),
-        h('div', { class: 'card-actions' }, claimActions(c, {
+        h('div', { class: 'card-actions' }, ...handoverActions(c, extra[i].owner, load), ...claimActions(c, {
           canDecide: false,
           canWithdraw: c.requestingDepartment === me.department,
           onDone: load,
