@@ -276,17 +276,27 @@ log_file() { echo "$RUN_DIR/$1.log"; }
 # does not count. Only builtins: it runs in tight loops.
 LIVE_PID=""
 live_pid() {
-  local name=$1 pid="" stat="" argv0=""
+  local name=$1 pid=""
   LIVE_PID=""
   [[ -r $RUN_DIR/$name.pid ]] && read -r pid 2>/dev/null <"$RUN_DIR/$name.pid"
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  read -r stat 2>/dev/null <"/proc/$pid/stat" || return 1
-  stat=${stat##*) }
-  [[ ${stat%% *} != Z ]] || return 1
-  # The program name only: the stack may have been started from another BUILD_DIR.
-  read -r -d "" argv0 2>/dev/null <"/proc/$pid/cmdline" || true
-  [[ ${argv0##*/} == "${BIN[$name]##*/}" ]] || return 1
+  pid_state "$name" "$pid"
+  [[ $PID_STATE == binary ]] || return 1
   LIVE_PID=$pid
+}
+
+# Sets PID_STATE to what pid $2 is to NAME $1: "gone" (no such process, or a
+# zombie), "binary" (it runs NAME's program) or "other" (anything else: the
+# launcher's shell before it execs, or a pid reused).
+pid_state() {
+  local stat="" argv0=""
+  PID_STATE=gone
+  read -r stat 2>/dev/null <"/proc/$2/stat" || return 0
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]] || return 0
+  # The program name only: the stack may have been started from another BUILD_DIR.
+  read -r -d "" argv0 2>/dev/null <"/proc/$2/cmdline" || true
+  if [[ ${argv0##*/} == "${BIN[$1]##*/}" ]]; then PID_STATE=binary; else PID_STATE=other; fi
 }
 
 port_is_free() { ! timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
@@ -297,7 +307,7 @@ http_ok() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
 # reaches the scripts, which stop the processes in order); the process itself
 # writes its pid file before exec'ing the binary, so the pid is exact.
 launch() {
-  local name=$1 bin=${BIN[$1]} pid_file log_file port i env_args pid argv0
+  local name=$1 bin=${BIN[$1]} pid_file log_file port i env_args pid
   [[ -x $bin ]] || die "$bin is missing: build first (make build, or set BUILD_DIR)"
   for port in $(ports_of "$name"); do
     port_is_free "$port" || die "cannot start $name: port $port is already in use (another stack? see RCYCLE_PORT_OFFSET)"
@@ -320,8 +330,8 @@ launch() {
   # So wait for the binary, or for the pid to be gone (wait_ready reports it).
   read -r pid <"$pid_file"
   for ((i = 0; i < 200; i++)); do
-    read -r -d "" argv0 2>/dev/null <"/proc/$pid/cmdline" || return 0
-    [[ ${argv0##*/} == "${bin##*/}" ]] && return 0
+    pid_state "$name" "$pid"
+    [[ $PID_STATE == other ]] || return 0
     sleep 0.025
   done
 }

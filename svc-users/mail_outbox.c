@@ -31,8 +31,9 @@
 
 #define PERIOD_MS 1000
 #define JITTER_MS 250
-/* Messages per round at most, so that stopping waits for little. */
-#define ROUND_MAX 20
+/* A round sends for this long at most, so that stopping waits for little;
+ * what is still due waits for the next round (a second later). */
+#define ROUND_BUDGET_MS 2000
 /* The lease outlives the slowest send (connect + whole timeout) with room. */
 #define LEASE_MARGIN_MS 30000
 /* The longest wait between two attempts. */
@@ -133,10 +134,10 @@ static void record(mail_outbox *o, db_conn *db, const mail_message *m, mail_resu
                  rc_status_name(rc));
 }
 
-/* Claims, sends and records one row; 1 when the round may go on (a row was
- * sent), 0 when nothing is due or the relay failed (the rest wait for the
- * next round rather than each failing in turn). */
-static int send_one(mail_outbox *o, db_conn *db)
+/* Claims, sends on curl and records one row; 1 when the round may go on (a
+ * row was sent), 0 when nothing is due or the relay failed (the rest wait for
+ * the next round rather than each failing in turn). */
+static int send_one(mail_outbox *o, db_conn *db, CURL *curl)
 {
     char lease[DB_INT64_LEN], err[MAIL_ERR_LEN] = "";
     const char *params[] = {
@@ -160,7 +161,7 @@ static int send_one(mail_outbox *o, db_conn *db)
         .body_text = PQgetvalue(res, 0, 3),
         .link = db_text(res, 0, 4),
     };
-    mail_result result = mail_send(&o->cfg, &m, err);
+    mail_result result = mail_send(curl, &o->cfg, &m, err);
     record(o, db, &m, result, err);
     if (result == MAIL_SENT) {
         atomic_fetch_add(&o->sent, 1);
@@ -191,8 +192,15 @@ static void round_fn(void *arg)
     db_conn *db = db_acquire(o->pool, ACQUIRE_MS);
     if (db == NULL)
         return;
-    for (int i = 0; i < ROUND_MAX && send_one(o, db); i++)
-        ;
+    /* One handle a round: its messages share the relay's connection, which
+     * the cleanup closes (QUIT), so no connection idles between rounds. */
+    CURL *curl = curl_easy_init();
+    double end = metrics_clock() + ROUND_BUDGET_MS / 1000.0;
+    if (curl != NULL) {
+        while (send_one(o, db, curl) && metrics_clock() < end)
+            ;
+        curl_easy_cleanup(curl);
+    }
     if (o->rounds++ % COUNT_ROUNDS == 0)
         read_counts(o, db);
     db_release(o->pool, db);

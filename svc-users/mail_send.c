@@ -320,7 +320,8 @@ static mail_result classify(CURLcode rc, long code, const char *why, char err[MA
     return code >= 500 && code < 600 && rc != CURLE_LOGIN_DENIED ? MAIL_REFUSED : MAIL_RETRY;
 }
 
-mail_result mail_send(const mail_config *c, const mail_message *m, char err[MAIL_ERR_LEN])
+mail_result mail_send(CURL *curl, const mail_config *c, const mail_message *m,
+                      char err[MAIL_ERR_LEN])
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     char rcpt_text[HEADER_MAX];
@@ -335,12 +336,10 @@ mail_result mail_send(const mail_config *c, const mail_message *m, char err[MAIL
     snprintf(err, MAIL_ERR_LEN, "out of memory");
     snprintf(rcpt_text, sizeof rcpt_text, "<%s>", m->to);
     build_bodies(c, m, &plain, &html);
-    CURL *curl = curl_easy_init();
     struct curl_slist *rcpt = curl_slist_append(NULL, rcpt_text);
     struct curl_slist *headers = build_headers(c, m);
-    curl_mime *mime = curl != NULL && !plain.failed && !html.failed && plain.s && html.s
-                          ? build_mime(curl, &plain, &html)
-                          : NULL;
+    curl_mime *mime =
+        !plain.failed && !html.failed && plain.s && html.s ? build_mime(curl, &plain, &html) : NULL;
     if (mime != NULL && rcpt != NULL && headers != NULL) {
         set_transport(curl, c, rcpt);
         curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
@@ -350,11 +349,14 @@ mail_result mail_send(const mail_config *c, const mail_message *m, char err[MAIL
         long code = 0;
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
         result = classify(rc, code, errbuf[0] ? errbuf : curl_easy_strerror(rc), err);
+        /* No option may outlive what it points at (errbuf, mime, the lists):
+         * the handle closes its connection later, with QUIT. curl_easy_reset
+         * keeps the live connection. */
+        curl_easy_reset(curl);
     }
     curl_mime_free(mime);
     curl_slist_free_all(headers);
     curl_slist_free_all(rcpt);
-    curl_easy_cleanup(curl);
     free(plain.s);
     free(html.s);
     return result;

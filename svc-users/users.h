@@ -4,6 +4,7 @@
 #ifndef RCYCLE_SVC_USERS_H
 #define RCYCLE_SVC_USERS_H
 
+#include <curl/curl.h>
 #include <libpq-fe.h>
 #include <sodium.h>
 #include <stddef.h>
@@ -144,9 +145,12 @@ typedef enum mail_result {
 
 #define MAIL_ERR_LEN 256
 
-/* Sends m through the relay; err holds why not (the relay's reply or
- * libcurl's reason, never a credential). */
-mail_result mail_send(const mail_config *c, const mail_message *m, char err[MAIL_ERR_LEN]);
+/* Sends m through the relay on curl, an easy handle the caller owns: the
+ * relay's connection stays open in it for the next message (libcurl reuses
+ * it, one TLS handshake for many messages), and goes with the handle. err
+ * holds why not (the relay's reply or libcurl's reason, never a credential). */
+mail_result mail_send(CURL *curl, const mail_config *c, const mail_message *m,
+                      char err[MAIL_ERR_LEN]);
 
 typedef struct mail_outbox mail_outbox;
 

@@ -56,10 +56,19 @@ const attemptsTo = async (email) => (await relay('GET', '/attempts')).filter((a)
 
 const waitState = (id, state, ms = DELIVERY_MS) => waitFor(() => row(id).state === state, ms, 200);
 
+// The rows that are due now: the emails of the files before this one, which
+// each claim's notifications queue to every member of a department.
+const due = () => Number(usersSql(`SELECT count(*) FROM users.mail_outbox
+  WHERE state = 'pending' AND next_attempt_at <= now()`));
+
 let john, member;
 before(async () => {
   assert.ok(CONTROL, 'the stack has the test relay (RCYCLE_TEST_SMTP_CONTROL; scripts/test.sh starts it)');
   [john, member] = [await session(JOHN), await freshDepartmentUser('mail')];
+  // Each wait below is for one email, not for the suite's backlog.
+  const backlog = due();
+  assert.ok(await waitFor(() => due() === 0, DELIVERY_MS + backlog * 100, 500),
+    `the outbox's backlog of ${backlog} is sent: ${due()} still due`);
 });
 
 describe('email through the relay', () => {
@@ -96,6 +105,21 @@ describe('email through the relay', () => {
     assert.equal(item.email, member.user.email);
     assert.equal(item.nextAttemptAt, null);
     assert.ok(Number(list.headers.get('x-total-count')) >= 1);
+  });
+
+  test('a burst of emails shares the relay\'s connections: fewer connections than messages, each message once', async () => {
+    await relay('POST', '/reset');
+    const n = 5;
+    // One statement, so that one round of the sender finds them all due.
+    const ids = usersSql(`INSERT INTO users.mail_outbox (user_id, subject, body_text, link)
+      SELECT ${Number(member.user.id)}, 'burst ' || g, 'message ' || g, NULL
+      FROM generate_series(1, ${n}) g RETURNING id`).split('\n').map(Number);
+    for (const id of ids) assert.ok(await waitState(id, 'sent'), `row ${id}: ${JSON.stringify(row(id))}`);
+    const got = await messagesTo(member.user.email);
+    assert.deepEqual(got.map((m) => m.subject).sort(), ids.map((_, k) => `burst ${k + 1}`));
+    assert.ok(got.every((m) => m.secure), 'every message after STARTTLS');
+    const { connections } = await relay('GET', '/connections');
+    assert.ok(connections >= 1 && connections < n, `${connections} connections for ${n} messages`);
   });
 
   test('a link that is not a UI path is not put in the mail: the site\'s front page instead', async () => {

@@ -12,6 +12,7 @@
 //   GET  /messages       what arrived: envelope, whether the session was
 //                        secure, and the parsed message
 //   GET  /attempts       every RCPT TO seen, with its time and the answer
+//   GET  /connections    how many SMTP connections were opened
 //   POST /mode {mode}    accept | refuse5xx | refuse4xx (RCPT is answered
 //                        550 or 451)
 //   POST /down, /up      stop and resume listening (the relay unreachable)
@@ -41,6 +42,7 @@ const f = (name) => join(dir, name);
 let mode = 'accept';
 let messages = [];
 let attempts = [];
+let connections = 0;
 
 function refusal(code, text) {
   const err = new Error(text);
@@ -56,6 +58,10 @@ function newServer() {
     authOptional: true,
     logger: false,
     banner: 'R-Cycle test relay',
+    onConnect(session, callback) {
+      connections += 1;
+      callback();
+    },
     onRcptTo(address, session, callback) {
       attempts.push({ at: Date.now(), rcpt: address.address, mode, secure: session.secure });
       if (mode === 'refuse5xx') return callback(refusal(550, 'mailbox unavailable (test relay)'));
@@ -135,6 +141,7 @@ const control = createHttp(async (req, res) => {
   try {
     if (req.method === 'GET' && req.url === '/messages') return reply(200, messages);
     if (req.method === 'GET' && req.url === '/attempts') return reply(200, attempts);
+    if (req.method === 'GET' && req.url === '/connections') return reply(200, { connections });
     if (req.method !== 'POST') return reply(404, { error: 'no such control' });
     if (req.url === '/mode') {
       const { mode: m } = await readJson(req);
@@ -147,6 +154,7 @@ const control = createHttp(async (req, res) => {
     if (req.url === '/reset') {
       messages = [];
       attempts = [];
+      connections = 0;
       mode = 'accept';
       await listen();
       return reply(200, {});
