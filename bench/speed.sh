@@ -106,14 +106,25 @@ fill() {
   "$PG_BIN/psql" -X -q -c 'ANALYZE listings.listings' "$RCYCLE_ADMIN_DATABASE_URL" >&2
 }
 
-# "| process | idle RSS MiB | peak RSS MiB |" for the stack's processes.
+# "RSS private shared" in KiB of pid: private is what the process alone
+# holds (its heap, stacks, written pages); shared is the clean pages of
+# shared libraries, which every process mapping them counts in its RSS.
+rss_split() {
+  awk '/^Rss:/ {r = $2} /^Private_(Clean|Dirty):/ {p += $2} /^Shared_Clean:/ {s = $2}
+       END {print r, p, s}' "/proc/$1/smaps_rollup"
+}
+
+# "| process | idle RSS | idle private | idle shared libraries | peak RSS |"
+# for the stack's processes.
 memory_table() {
-  echo "| process | idle RSS MiB | peak RSS MiB (VmHWM, after every row) |"
-  echo "|---|---:|---:|"
-  local name pid
+  echo "| process | idle RSS MiB | of which private | of which shared library pages | peak RSS MiB (VmHWM, after every row) |"
+  echo "|---|---:|---:|---:|---:|"
+  local name pid rss priv shared
   for name in gateway svc-users svc-listings svc-claims; do
     pid=$(cat "$RUN_DIR/$name.pid")
-    echo "| $name | $(mib "${IDLE[$name]}") | $(mib "$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")") |"
+    read -r rss priv shared <<<"${IDLE[$name]}"
+    echo "| $name | $(mib "$rss") | $(mib "$priv") | $(mib "$shared") |" \
+      "$(mib "$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")") |"
   done
 }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
@@ -132,7 +143,7 @@ main() {
   declare -gA IDLE
   local name
   for name in gateway svc-users svc-listings svc-claims; do
-    IDLE[$name]=$(awk '/^VmRSS:/ {print $2}' "/proc/$(cat "$RUN_DIR/$name.pid")/status")
+    IDLE[$name]=$(rss_split "$(cat "$RUN_DIR/$name.pid")")
   done
   TOKEN=$(curl -sS -X POST -H 'Content-Type: application/json' \
     -d "{\"email\":\"john.doe@company.com\",\"password\":\"${RCYCLE_SEED_PASSWORD:-rcycle-dev}\"}" \

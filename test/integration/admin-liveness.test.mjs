@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { freePort, setting, sleep } from './lib.mjs';
+import { freePort, sanitizerEnv, setting, sleep } from './lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BINARY = path.join(path.resolve(ROOT, setting('BUILD_DIR', 'build')), 'svc-listings', 'svc-listings');
@@ -85,6 +85,7 @@ before(async () => {
   admin = `http://127.0.0.1:${adminPort}`;
   proc = spawn(BINARY, [], {
     env: {
+      ...sanitizerEnv(),
       PATH: process.env.PATH,
       DATABASE_URL: url.toString(),
       RCYCLE_LISTINGS_ADDR: `tls+tcp://127.0.0.1:${rpcPort}`,

@@ -91,6 +91,19 @@ export function setting(name, fallback) {
   return v === undefined || v === '' ? fallback : v;
 }
 
+// The sanitizer settings of the stack (empty in a release build), for a
+// process a test starts itself: its reports then land where the stack's do
+// and fail the suite's sanitizer check, and the library leaks the stack
+// suppresses (test/lsan.supp) are suppressed for it too.
+export function sanitizerEnv() {
+  const env = {};
+  for (const name of ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS']) {
+    const v = setting(name);
+    if (v !== undefined) env[name] = v;
+  }
+  return env;
+}
+
 export const GATEWAY_URL = setting('GATEWAY_URL', 'http://127.0.0.1:3000').replace(/\/+$/, '');
 export const RUN_DIR = setting('RUN_DIR', path.join(ROOT, '.data', 'run'));
 export const STACK_SH = setting('STACK_SH', path.join(ROOT, 'scripts', 'stack.sh'));
@@ -345,16 +358,33 @@ export function pidOf(name) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// A free TCP port of the loopback (the kernel's choice).
-export function freePort() {
-  return new Promise((resolve, reject) => {
+// A port that nothing listens on, for a process a test starts itself. It is
+// drawn below the kernel's ephemeral range (32768 and up), never from it:
+// between this check and the process's bind, an outgoing connection of the
+// busy stack may take an ephemeral port as its own end, and the bind then
+// fails with "Address in use". The stacks' own ports are all below 8000.
+const FREE_PORT_LOW = 20000;
+const FREE_PORT_HIGH = 32000;
+// Ports this file was given already: a test takes several before it binds any.
+const givenPorts = new Set();
+
+function portIsFree(port) {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+export async function freePort() {
+  for (let tries = 0; tries < 100; tries++) {
+    const port = FREE_PORT_LOW + Math.floor(Math.random() * (FREE_PORT_HIGH - FREE_PORT_LOW));
+    if (!givenPorts.has(port) && (await portIsFree(port))) {
+      givenPorts.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port between ${FREE_PORT_LOW} and ${FREE_PORT_HIGH}`);
 }
 
 // ---- running beside other test files -----------------------------------------
