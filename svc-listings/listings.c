@@ -6,22 +6,29 @@
 #include <string.h>
 
 #include "listings.h"
+#include "text.h"
 
 #define LIST_DEFAULT_LIMIT 100
 #define LIST_MAX_LIMIT     500
 
 /* Every filter is a parameter that is NULL when unused, so one statement
- * covers every combination. The search expression is, character for
- * character, the one the listings_search trigram index is built on; the
- * pattern ($4) arrives with LIKE's wildcards already escaped. */
+ * covers every combination; planned for their values (db_exec_custom), it
+ * keeps only the tests that apply, each with its index. A search passes its
+ * term one of two ways. $4, a LIKE pattern (wildcards escaped), for a term
+ * of three characters or more: the trigram index serves it. $5, the term
+ * itself, for one of one or two characters, which holds no trigram: the
+ * index of short grams serves it (db/migrations/listings/007), and exactly,
+ * since a text holds such a term if and only if the term is one of its
+ * grams. */
 #define LISTING_FILTER                                                                             \
-    " WHERE ($2::text IS NULL OR status = $2) AND " LISTING_MATCHES("$1::text", "$3::text",        \
-                                                                    "$4::text")
+    " WHERE ($2::text IS NULL OR status = $2) AND " LISTING_MATCHES(                               \
+        "$1::text", "$3::text", "$4::text") " AND ($5::text IS NULL OR search_grams @@ "           \
+                                            "listings.search_gram(lower($5::text)))"
 
 static const db_stmt count_listings = {
     "listings_count",
     "SELECT count(*) FROM listings.listings" LISTING_FILTER,
-    4,
+    5,
 };
 
 /* A search counts at most this many matches past its page: counting every
@@ -46,22 +53,44 @@ static const db_stmt count_listings = {
 #define STR(x)  #x
 #define XSTR(x) STR(x)
 
-/* With filters but no search: planned for their values (db_exec_custom),
- * so that a status, category or department uses its own index. */
+/* With filters but no search: planned for their values, so that a status,
+ * category or department uses its own index. */
 static const db_stmt page_listings = {
     "listings_page",
-    PAGE_SQL(LISTING_FILTER, "$5", "$6", COUNT_SQL(LISTING_FILTER)),
-    6,
+    PAGE_SQL(LISTING_FILTER, "$6", "$7", COUNT_SQL(LISTING_FILTER)),
+    7,
 };
 
-/* A search, planned for its term so that the trigram index serves it; its
- * count stops at SEARCH_COUNT_BEYOND matches past the page. */
+/* A search, in two steps of one statement. hits: the matches, at most
+ * SEARCH_COUNT_BEYOND past the page, found as the planner finds cheapest (a
+ * search index for a rare term, the first rows of the table for a common
+ * one); how many it holds is the total. When they stop short of that bound,
+ * hits holds every match and the page is the newest of them, sorted in
+ * memory. Only when there are more does the page walk the listings newest
+ * first, testing each, which a common term fills within a few rows. The
+ * planner cannot make that choice itself: for a term it has no statistics
+ * on (most terms of one or two characters) it assumes that 0.5% of the rows
+ * match, and walks for a small page; a term no listing holds then reads the
+ * whole table (60 ms at 100k listings, where hits take 0.1 ms). Each branch
+ * of the UNION ALL has a one-time filter, so only one runs, and the rows
+ * come in its order. */
+#define SEARCH_BOUND "$7::bigint + $6::bigint + " XSTR(SEARCH_COUNT_BEYOND)
+#define SEARCH_PAGE_SQL                                                                            \
+    "WITH hits AS MATERIALIZED (SELECT id, created_at FROM listings.listings" LISTING_FILTER       \
+    " LIMIT " SEARCH_BOUND "), counted AS MATERIALIZED (SELECT count(*) AS n FROM hits),"          \
+    " page AS ((SELECT " LISTING_COLUMNS                                                           \
+    " FROM listings.listings WHERE id IN (SELECT id FROM hits"                                     \
+    " ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7)"                                       \
+    " AND (SELECT n FROM counted) < " SEARCH_BOUND " ORDER BY created_at DESC, id DESC)"           \
+    " UNION ALL (SELECT " LISTING_COLUMNS " FROM listings.listings" LISTING_FILTER                 \
+    " AND (SELECT n FROM counted) >= " SEARCH_BOUND                                                \
+    " ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7))"                                      \
+    " SELECT page.*, (SELECT n FROM counted) FROM page"
+
 static const db_stmt page_search_listings = {
     "listings_page_search",
-    PAGE_SQL(LISTING_FILTER, "$5", "$6",
-             "(SELECT count(*) FROM (SELECT 1 FROM listings.listings" LISTING_FILTER
-             " LIMIT $6 + $5 + " XSTR(SEARCH_COUNT_BEYOND) ") AS counted)"),
-    6,
+    SEARCH_PAGE_SQL,
+    7,
 };
 
 /* The unfiltered list, the one most asked for: nothing in it depends on a
@@ -78,8 +107,21 @@ static const db_stmt get_listing = {
     1,
 };
 
-/* The parameters of count_listings and page_listings, in their order. */
-enum list_param { P_CATEGORY, P_STATUS, P_DEPARTMENT, P_SEARCH, P_LIMIT, P_OFFSET, P_COUNT };
+/* The parameters of count_listings (the first five: the filters),
+ * page_listings and page_search_listings, in their order. */
+enum list_param {
+    P_CATEGORY,
+    P_STATUS,
+    P_DEPARTMENT,
+    P_PATTERN,
+    P_SHORT_TERM,
+    P_LIMIT,
+    P_OFFSET,
+    P_COUNT
+};
+
+/* Terms of up to this many characters hold no trigram (pg_trgm). */
+#define SHORT_TERM_MAX_CHARS 2
 
 typedef struct list_query {
     const char *params[P_COUNT];
@@ -150,7 +192,9 @@ static int list_query_from_request(const Rcycle__Listings__ListListingsRequest *
         return -1;
     }
     const char *search = filter_value(in->search);
-    if (search != NULL) {
+    long chars = search != NULL ? text_utf8_chars(search) : -1;
+    int short_term = chars >= 1 && chars <= SHORT_TERM_MAX_CHARS;
+    if (search != NULL && !short_term) {
         q->pattern = listing_like_literal(search);
         if (q->pattern == NULL) {
             rpc_reply_error(reply, RC_INTERNAL, "internal error");
@@ -165,16 +209,22 @@ static int list_query_from_request(const Rcycle__Listings__ListListingsRequest *
     q->params[P_CATEGORY] = category;
     q->params[P_STATUS] = status;
     q->params[P_DEPARTMENT] = filter_value(in->department);
-    q->params[P_SEARCH] = q->pattern;
+    q->params[P_PATTERN] = q->pattern;
+    q->params[P_SHORT_TERM] = short_term ? search : NULL;
     q->params[P_LIMIT] = q->limit;
     q->params[P_OFFSET] = q->offset;
     return 0;
 }
 
+static int searching(const list_query *q)
+{
+    return q->params[P_PATTERN] != NULL || q->params[P_SHORT_TERM] != NULL;
+}
+
 static int unfiltered(const list_query *q)
 {
     return q->params[P_CATEGORY] == NULL && q->params[P_STATUS] == NULL &&
-           q->params[P_DEPARTMENT] == NULL && q->params[P_SEARCH] == NULL;
+           q->params[P_DEPARTMENT] == NULL && !searching(q);
 }
 
 static rc_status run_page(const rpc_request *req, const list_query *q, PGresult **page)
@@ -183,12 +233,12 @@ static rc_status run_page(const rpc_request *req, const list_query *q, PGresult 
         const char *const paging[] = {q->params[P_LIMIT], q->params[P_OFFSET]};
         return db_exec(req->db, &page_all_listings, paging, req->request_id, page);
     }
-    const db_stmt *stmt = q->params[P_SEARCH] != NULL ? &page_search_listings : &page_listings;
+    const db_stmt *stmt = searching(q) ? &page_search_listings : &page_listings;
     return db_exec_custom(req->db, stmt, q->params, req->request_id, page);
 }
 
 /* Runs the page query, and the count query only when a page past the start
- * is empty (count_listings takes the first four parameters: the filters);
+ * is empty (count_listings takes the first five parameters: the filters);
  * an empty first page means nothing matches. */
 static rc_status run_list_queries(const rpc_request *req, const list_query *q, PGresult **page,
                                   list_total *total)
@@ -199,8 +249,7 @@ static rc_status run_list_queries(const rpc_request *req, const list_query *q, P
     *total = (list_total){0};
     if (PQntuples(*page) > 0) {
         total->n = db_int64(*page, 0, LISTING_NCOLUMNS);
-        total->capped = q->params[P_SEARCH] != NULL &&
-                        total->n == q->offset_n + q->limit_n + SEARCH_COUNT_BEYOND;
+        total->capped = searching(q) && total->n == q->offset_n + q->limit_n + SEARCH_COUNT_BEYOND;
         return RC_OK;
     }
     if (q->offset_n == 0)

@@ -45,8 +45,14 @@
 #define LISTING_MATCHES(category, department, pattern)                                             \
     "(" category " IS NULL OR category = " category ")"                                            \
     " AND (" department " IS NULL OR department = " department ")"                                 \
-    " AND (" pattern " IS NULL OR lower(title || E'\\n' || serial_number || E'\\n' || department"  \
-    " || E'\\n' || coalesce(description, '')) LIKE '%' || lower(" pattern ") || '%')"
+    " AND (" pattern " IS NULL OR " LISTING_SEARCH_TEXT " LIKE '%' || lower(" pattern ") || '%')"
+
+/* The text a search matches: character for character the expression the
+ * trigram index is built on (db/migrations/listings/001, so that PostgreSQL
+ * finds it) and the column search_grams is made from (007). */
+#define LISTING_SEARCH_TEXT                                                                        \
+    "lower(title || E'\\n' || serial_number || E'\\n' || department || E'\\n'"                     \
+    " || coalesce(description, ''))"
 
 /* s with LIKE's wildcards (% and _) and its escape character (\) escaped,
  * since the API promises a literal substring search. NULL when out of

@@ -73,6 +73,7 @@ export const SERIALS = {
   watches: ['NET945-TEST', 'STR946-TEST', 'NET948-TEST', 'NET966-TEST', 'NET969-TEST'],
   notifyCrash: ['STR955-TEST', 'SRV956-TEST', 'NET957-TEST', 'STR958-TEST'],
   mail: ['SRV907-TEST', 'SRV910-TEST'],
+  shortSearch: ['STR906-TEST'],
 };
 
 // Registry devices that hold storage media, with the media the registry lists.

@@ -255,6 +255,17 @@ describe('GET /api/listings: filters', () => {
     ['\\', []],
     ["'", []],
     ['zzz-nothing-matches-this', []],
+    // One and two characters: served by the short-gram index, not the
+    // trigram one (db/migrations/listings/007_short_search.sql).
+    ['R7', ['SRV001-DELL-R730']],
+    ['dl', ['SRV002-HP-DL380']],
+    ['DL', ['SRV002-HP-DL380']],
+    ['r', ['SRV001-DELL-R730', 'SRV003-DELL-R630', 'NET002-CISCO-ASR']],
+    ['7', ['SRV001-DELL-R730']],
+    ['-', ['SRV001-DELL-R730', 'SRV002-HP-DL380']],
+    ['ü', []],
+    ['%_', []],
+    ['\\%', []],
   ];
   for (const [s, seeded] of searches) {
     test(`search=${JSON.stringify(s)}`, async () => {
