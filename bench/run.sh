@@ -21,7 +21,9 @@
 # (john.doe@company.com, an admin: the audit rows need one), and for the audit
 # rows (bench/audit.sh) BENCH_AUDIT (1), BENCH_AUDIT_EVENTS (1000000),
 # BENCH_AUDIT_CLIENTS (8), BENCH_AUDIT_SECONDS (10), and for the notification
-# row (bench/notify.sh) BENCH_NOTIFY (1), BENCH_NOTIFY_EVENTS (1000).
+# row (bench/notify.sh) BENCH_NOTIFY (1), BENCH_NOTIFY_EVENTS (1000), and for
+# issue 11's rows (bench/speed.sh, bench/scaling.sh, bench/flow.sh)
+# BENCH_SPEED (1), BENCH_FLOW_CLIENTS (32).
 set -euo pipefail
 umask 022 # the postgres user must be able to traverse the directories made here
 
@@ -256,6 +258,8 @@ main() {
       bench/speed.sh
       echo
       bench/scaling.sh
+      echo
+      bench/flow.sh
     fi
   )
   echo

@@ -31,40 +31,17 @@ SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 PG_BIN=/usr/lib/postgresql/15/bin
-TMP=$(mktemp -d /tmp/rcycle-speed.XXXXXX)
-export RCYCLE_DATA_DIR=$ROOT/.data/speed$OFF RCYCLE_PORT_OFFSET=$OFF PORT=$((3000 + OFF))
-export RUN_DIR=$RCYCLE_DATA_DIR/run GATEWAY_URL=http://127.0.0.1:$((3000 + OFF))
-unset DATABASE_URL RCYCLE_USERS_ADDR RCYCLE_LISTINGS_ADDR RCYCLE_CLAIMS_ADDR RCYCLE_LISTINGS_INTERNAL_ADDR
-
-cleanup() {
-  rm -rf "$TMP"
-  scripts/stack.sh stop >&2 || true
-  RCYCLE_DATA_DIR=$RCYCLE_DATA_DIR scripts/pg.sh stop >&2 || true
-}
-trap cleanup EXIT
-
-# CPU time (clock ticks) used so far by the gateway, svc-listings and every
-# PostgreSQL process: "gateway listings postgres". CPU per request drifts far
-# less with the machine's load than req/s does.
-cpu_ticks() {
-  local gw sl pg=0 p
-  gw=$(awk '{print $14 + $15}' "/proc/$(cat "$RUN_DIR/gateway.pid")/stat")
-  sl=$(awk '{print $14 + $15}' "/proc/$(cat "$RUN_DIR/svc-listings.pid")/stat")
-  for p in $(pgrep -P "$PG_PID") "$PG_PID"; do
-    pg=$((pg + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$gw $sl $pg"
-}
+bench_own_stack speed "$OFF"
 
 # Prints "req/s p50 p99 cpu errors" of wrk on one path (with the bearer
 # token), cpu being "gateway/svc-listings/postgres" CPU microseconds per
 # request, errors the answers that were not 2xx and the socket errors.
 wrk_row() {
   local path=$1 out=$TMP/wrk.txt g0 s0 p0 g1 s1 p1 n hz
-  read -r g0 s0 p0 < <(cpu_ticks)
+  read -r g0 s0 p0 < <(cpu_ticks gateway svc-listings)
   wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -H "Authorization: Bearer $TOKEN" \
     "$GATEWAY_URL$path" >"$out"
-  read -r g1 s1 p1 < <(cpu_ticks)
+  read -r g1 s1 p1 < <(cpu_ticks gateway svc-listings)
   n=$(awk '/requests in/ {print $1}' "$out")
   local bad
   bad=$(awk '/Non-2xx or 3xx responses:/ {b += $NF} /Socket errors:/ {gsub(/[^0-9 ]/, " "); b += $1 + $2 + $3 + $4} END {print b + 0}' "$out")
@@ -89,8 +66,6 @@ pgbench_row() {
   }
   cat "$TMP"/pgb.* | pgbench_percentiles "$(awk '/^tps = / {printf "%.0f", $3}' "$out")"
 }
-
-share() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.0f%%", 100 * a / b; else print "-"}'; }
 
 # "| name | req/s | p50 | p99 | CPU | ceiling | ceiling req/s | share |" from
 # a wrk_row or pgbench_row result, and the ceiling's name and rate.
@@ -136,6 +111,7 @@ main() {
   # gateway starts one event loop per CPU it may use.
   ${BENCH_TASKSET:+taskset -c "$BENCH_TASKSET"} scripts/stack.sh start >&2
   set -a
+  # shellcheck disable=SC1091 # written by stack.sh start
   . "$RUN_DIR/stack.env"
   set +a
   PG_PID=$(scripts/pg.sh pid)
