@@ -6,7 +6,7 @@
 // listing is approved and the device free for the next flow.
 //
 // Usage: node bench/flow.mjs GATEWAY_URL CLIENTS SECONDS
-// Prints one line: "flows p50 p99 errors" then one line per step
+// Prints one line: "flows/s p50 p99 errors flows" then one line per step
 // "step p50 p99", latencies in ms of each write as the client waited for it.
 const [base, clientsArg, secondsArg] = process.argv.slice(2);
 const CLIENTS = Number(clientsArg);
@@ -54,8 +54,9 @@ function expiration() {
 async function client(n, tokens, deadline) {
   const serial = `FLOW-${n}`;
   while (Date.now() < deadline) {
+    let listing;
     try {
-      const listing = await timed('post', () =>
+      listing = await timed('post', () =>
         call('POST', '/api/listings', tokens.jane, {
           serialNumber: serial,
           title: `Flow bench server ${n}`,
@@ -72,6 +73,9 @@ async function client(n, tokens, deadline) {
     } catch (e) {
       errors++;
       if (errors <= 5) console.error(`flow bench: client ${n}: ${e.message}`);
+      // The device takes one open listing at a time: a flow that failed
+      // half-way gives its listing up, or every later post would be refused.
+      if (listing !== undefined) await call('DELETE', `/api/listings/${listing.id}`, tokens.jane).catch(() => {});
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -93,7 +97,7 @@ await Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i + 1, tokens
 const elapsed = (Date.now() - t0) / 1000;
 const all = STEPS.flatMap((s) => latencies[s]).sort((a, b) => a - b);
 const fmt = (v) => (Number.isNaN(v) ? '-' : v.toFixed(2));
-console.log(`${(flows / elapsed).toFixed(1)} ${fmt(percentile(all, 0.5))} ${fmt(percentile(all, 0.99))} ${errors}`);
+console.log(`${(flows / elapsed).toFixed(1)} ${fmt(percentile(all, 0.5))} ${fmt(percentile(all, 0.99))} ${errors} ${flows}`);
 for (const s of STEPS) {
   const v = latencies[s].sort((a, b) => a - b);
   console.log(`${s.replace(/ /g, '_')} ${fmt(percentile(v, 0.5))} ${fmt(percentile(v, 0.99))}`);

@@ -66,14 +66,14 @@ main() {
     (SELECT id FROM users.accounts WHERE email = 'bob.johnson@company.com'),
     (SELECT id FROM users.accounts WHERE email = 'alice.williams@company.com')")
 
-  local t0 t1 out rate p50 p99 errors steps
+  local t0 t1 rate p50 p99 errors flows steps
   t0=$(cpu_ticks "${PROCS[@]}")
   node bench/flow.mjs "$GATEWAY_URL" "$CLIENTS" "$SECS" >"$TMP/flow.txt"
   t1=$(cpu_ticks "${PROCS[@]}")
-  read -r rate p50 p99 errors <"$TMP/flow.txt"
+  read -r rate p50 p99 errors flows <"$TMP/flow.txt"
   steps=$(tail -n +2 "$TMP/flow.txt")
   local api_cpu
-  api_cpu=$(cpu_per_flow "$t0" "$t1" "$(awk -v r="$rate" -v s="$SECS" 'BEGIN {printf "%d", r * s}')")
+  api_cpu=$(cpu_per_flow "$t0" "$t1" "$flows")
 
   "$PG_BIN/pgbench" -n -M prepared -c "$CLIENTS" -j "$THREADS" -T "$SECS" \
     -D jane="$jane" -D bob="$bob" -D alice="$alice" -f bench/flow.sql -l \

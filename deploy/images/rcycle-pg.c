@@ -4,7 +4,9 @@
  *   rcycle-pg server [postgres option...]
  *       First start (no $PGDATA/PG_VERSION): initdb with the superuser
  *       "postgres" and the password of $POSTGRES_PASSWORD_FILE or
- *       $POSTGRES_PASSWORD, scram-sha-256 for every TCP client, and with
+ *       $POSTGRES_PASSWORD, scram-sha-256 for every TCP client, the C
+ *       collation with C.UTF-8 character classes (so that lower(), which a
+ *       search folds case with, knows letters beyond ASCII), and with
  *       $POSTGRES_DB set that database too (single-user mode), all in
  *       $PGDATA.init, renamed to $PGDATA when complete. Every start: $PGDATA
  *       set to 0700, the superuser password set from the Secret (single-user
@@ -132,6 +134,7 @@ static void run_initdb(const char *dir, const char *password)
                           "--auth-host=scram-sha-256",
                           "--encoding=UTF8",
                           "--locale=C",
+                          "--lc-ctype=C.UTF-8",
                           "--no-instructions",
                           NULL};
     int rc = run(argv);
