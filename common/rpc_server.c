@@ -14,6 +14,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
+#include "listen_watch.h"
 #include "log.h"
 #include "metrics.h"
 #include "pb_budget.h"
@@ -46,10 +47,15 @@ struct rpc_server {
     int nworkers;
     pthread_t *threads;
     pipe_ager *ager;
-    /* Which listener is which: a request's pipe names its listener. */
+    /* Which listener is which: a request's pipe names its listener. The
+     * watch replaces a listener that stopped accepting, so workers read
+     * listeners[] and the watch writes it with listeners_lock held. */
+    pthread_mutex_t listeners_lock;
     nng_listener listeners[RPC_MAX_LISTENERS];
-    unsigned listener_bits[RPC_MAX_LISTENERS];
+    rpc_listen listens[RPC_MAX_LISTENERS]; /* what each was made from */
     size_t nlisteners;
+    listen_watch *watch;
+    unsigned replaced; /* listeners the watch replaced, under listeners_lock */
 };
 
 static const Rcycle__Caller anonymous_caller = RCYCLE__CALLER__INIT;
@@ -65,28 +71,6 @@ static void handle_health(const rpc_request *req, rpc_reply *reply)
         rpc_reply_error(reply, RC_UNAVAILABLE, "database unavailable");
     else
         rpc_reply_ok(reply, NULL);
-}
-
-int rpc_service_check(const rpc_service *service, char *err, size_t err_len)
-{
-    const ProtobufCServiceDescriptor *d = service->desc;
-    if (service->n_handlers != d->n_methods) {
-        snprintf(err, err_len, "%s has %u methods but a table of %zu", d->name, d->n_methods,
-                 service->n_handlers);
-        return -1;
-    }
-    for (unsigned i = 0; i < d->n_methods; i++) {
-        if (service->handlers[i] == NULL) {
-            snprintf(err, err_len, "%s does not serve %s", d->name, d->methods[i].name);
-            return -1;
-        }
-    }
-    if (service->listeners != NULL && service->n_listeners != d->n_methods) {
-        snprintf(err, err_len, "%s has %u methods but a listener table of %zu", d->name,
-                 d->n_methods, service->n_listeners);
-        return -1;
-    }
-    return 0;
 }
 
 /* 1 when method may be called on listener. The limits are the service's
@@ -337,13 +321,16 @@ void rpc_server_answer(const rpc_service *service, db_pool *pool, void *state, c
 }
 
 /* The listener a request came in on, 0 when it is none of ours. */
-static unsigned listener_of(const rpc_server *s, nng_msg *in)
+static unsigned listener_of(rpc_server *s, nng_msg *in)
 {
     int id = nng_listener_id(nng_pipe_listener(nng_msg_get_pipe(in)));
+    unsigned bits = 0;
+    pthread_mutex_lock(&s->listeners_lock);
     for (size_t i = 0; i < s->nlisteners; i++)
         if (id > 0 && nng_listener_id(s->listeners[i]) == id)
-            return s->listener_bits[i];
-    return 0;
+            bits = s->listens[i].listener;
+    pthread_mutex_unlock(&s->listeners_lock);
+    return bits;
 }
 
 /* Answers one request message; returns the reply message (NULL only when
@@ -408,8 +395,8 @@ static double retired_connections(void *arg)
     return (double)pipe_ager_retired(arg);
 }
 
-/* Adds one listener to s, with its TLS configuration. */
-static rc_status listen_on(rpc_server *s, const rpc_listen *l)
+/* A started listener of s on l->url, with its TLS configuration. */
+static rc_status open_listener(rpc_server *s, const rpc_listen *l, nng_listener *out)
 {
     nng_tls_config *tls;
     rc_status st = rpc_tls_config(l->url, NNG_TLS_MODE_SERVER, l->trust_var, &tls);
@@ -430,10 +417,80 @@ static rc_status listen_on(rpc_server *s, const rpc_listen *l)
             nng_listener_close(listener);
         return RC_UNAVAILABLE;
     }
+    *out = listener;
+    return RC_OK;
+}
+
+/* Adds one listener to s. */
+static rc_status listen_on(rpc_server *s, const rpc_listen *l)
+{
+    nng_listener listener;
+    rc_status st = open_listener(s, l, &listener);
+    if (st != RC_OK)
+        return st;
     s->listeners[s->nlisteners] = listener;
-    s->listener_bits[s->nlisteners] = l->listener;
+    s->listens[s->nlisteners] = *l;
     s->nlisteners++;
     return RC_OK;
+}
+
+/* A listen_replace_fn: closes listener i, which stopped accepting, and
+ * listens again on its address. Its connections close with it and their
+ * callers redial. When the address cannot be had again, the slot keeps the
+ * closed listener and the next strikes retry. */
+static void replace_listener(void *arg, size_t i)
+{
+    rpc_server *s = arg;
+    pthread_mutex_lock(&s->listeners_lock);
+    nng_listener old = s->listeners[i];
+    pthread_mutex_unlock(&s->listeners_lock);
+    log_warn(NULL, "listener on %s stopped accepting connections: listening again",
+             s->listens[i].url);
+    nng_listener_close(old);
+    nng_listener fresh;
+    if (open_listener(s, &s->listens[i], &fresh) != RC_OK)
+        return;
+    pthread_mutex_lock(&s->listeners_lock);
+    s->listeners[i] = fresh;
+    s->replaced++;
+    pthread_mutex_unlock(&s->listeners_lock);
+}
+
+static double replaced_listeners(void *arg)
+{
+    rpc_server *s = arg;
+    pthread_mutex_lock(&s->listeners_lock);
+    double n = s->replaced;
+    pthread_mutex_unlock(&s->listeners_lock);
+    return n;
+}
+
+/* Starts the watch over s's listeners, each probed with a client TLS
+ * configuration of this process's own certificate that does not check the
+ * listener's (the probe asks only whether it answers). */
+static rc_status watch_listeners(rpc_server *s)
+{
+    listen_target targets[RPC_MAX_LISTENERS];
+    for (size_t i = 0; i < s->nlisteners; i++) {
+        targets[i].url = s->listens[i].url;
+        if (rpc_tls_config(s->listens[i].url, NNG_TLS_MODE_CLIENT, s->listens[i].trust_var,
+                           &targets[i].tls) != RC_OK ||
+            (targets[i].tls != NULL &&
+             nng_tls_config_auth_mode(targets[i].tls, NNG_TLS_AUTH_MODE_NONE) != 0)) {
+            for (size_t k = 0; k <= i; k++)
+                if (targets[k].tls != NULL)
+                    nng_tls_config_free(targets[k].tls);
+            return RC_INVALID_ARGUMENT;
+        }
+    }
+    s->watch = listen_watch_start(targets, s->nlisteners, LISTEN_WATCH_TIMING, replace_listener, s);
+    return s->watch != NULL ? RC_OK : RC_INTERNAL;
+}
+
+static void free_server(rpc_server *s)
+{
+    pthread_mutex_destroy(&s->listeners_lock);
+    free(s);
 }
 
 rc_status rpc_server_start(const rpc_listen *listens, size_t n_listens, const rpc_service *service,
@@ -445,10 +502,11 @@ rc_status rpc_server_start(const rpc_listen *listens, size_t n_listens, const rp
     rpc_server *s = calloc(1, sizeof *s);
     if (s == NULL)
         return RC_INTERNAL;
+    pthread_mutex_init(&s->listeners_lock, NULL);
     char err[256];
     if (rpc_service_check(service, err, sizeof err) != 0) {
         log_error(NULL, "method table: %s", err);
-        free(s);
+        free_server(s);
         return RC_INVALID_ARGUMENT;
     }
     s->service = *service;
@@ -457,7 +515,7 @@ rc_status rpc_server_start(const rpc_listen *listens, size_t n_listens, const rp
     int rv = nng_rep0_open(&s->sock);
     if (rv != 0) {
         log_error(NULL, "cannot open the RPC socket: %s", nng_strerror(rv));
-        free(s);
+        free_server(s);
         return RC_UNAVAILABLE;
     }
     rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, RPC_MAX_REQUEST_BYTES);
@@ -465,20 +523,25 @@ rc_status rpc_server_start(const rpc_listen *listens, size_t n_listens, const rp
         rv = NNG_ENOMEM;
     if (rv != 0) {
         log_error(NULL, "cannot set up the RPC socket: %s", nng_strerror(rv));
-        nng_close(s->sock);
-        pipe_ager_stop(s->ager);
-        free(s);
+        rpc_server_stop(s);
         return RC_UNAVAILABLE;
     }
     for (size_t i = 0; i < n_listens; i++) {
         rc_status st = listen_on(s, &listens[i]);
         if (st != RC_OK) {
-            nng_close(s->sock);
-            pipe_ager_stop(s->ager);
-            free(s);
+            rpc_server_stop(s);
             return st;
         }
     }
+    rc_status st = watch_listeners(s);
+    if (st != RC_OK) {
+        log_error(NULL, "cannot start the listener watch");
+        rpc_server_stop(s);
+        return st;
+    }
+    metrics_gauge("rcycle_rpc_server_listeners_replaced",
+                  "RPC listeners found no longer accepting and opened again since the start", NULL,
+                  NULL, replaced_listeners, s);
     metrics_gauge("rcycle_rpc_server_connections", "RPC connections open to this server", NULL,
                   NULL, open_connections, s->ager);
     metrics_gauge("rcycle_rpc_server_connections_retired",
@@ -505,10 +568,12 @@ void rpc_server_stop(rpc_server *s)
 {
     if (s == NULL)
         return;
+    /* First the watch: replacing a listener needs the socket. */
+    listen_watch_stop(s->watch);
     nng_close(s->sock);
     for (int i = 0; i < s->nworkers; i++)
         pthread_join(s->threads[i], NULL);
     pipe_ager_stop(s->ager);
     free(s->threads);
-    free(s);
+    free_server(s);
 }
