@@ -1,4 +1,4 @@
-/* clock.c - the one "time from now" helper (clock.h). */
+/* clock.c - the "time from now" helpers (clock.h). */
 #include "clock.h"
 
 struct timespec clock_after(clockid_t clock, int ms)
@@ -12,4 +12,13 @@ struct timespec clock_after(clockid_t clock, int ms)
         ts.tv_nsec -= 1000000000L;
     }
     return ts;
+}
+
+void clock_cond_init_monotonic(pthread_cond_t *cv)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &attr);
+    pthread_condattr_destroy(&attr);
 }

@@ -8,9 +8,14 @@
 #ifndef RCYCLE_CLOCK_H
 #define RCYCLE_CLOCK_H
 
+#include <pthread.h>
 #include <time.h>
 
 /* The time ms milliseconds from now on clock. */
 struct timespec clock_after(clockid_t clock, int ms);
+
+/* Initialises cv to time its waits on CLOCK_MONOTONIC, for deadlines made
+ * with clock_after(CLOCK_MONOTONIC, ...). */
+void clock_cond_init_monotonic(pthread_cond_t *cv);
 
 #endif

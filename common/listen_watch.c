@@ -64,11 +64,7 @@ static void op_done(void *arg)
 static int op_init(probe_op *op)
 {
     op->done = 0;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&op->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init_monotonic(&op->cv);
     pthread_mutex_init(&op->mu, NULL);
     if (nng_aio_alloc(&op->aio, op_done, op) == 0)
         return 0;

@@ -63,11 +63,7 @@ worker *worker_start(const char *name, int period_ms, int jitter_ms, worker_fn f
     *w = (worker){
         .name = name, .period_ms = period_ms, .jitter_ms = jitter_ms, .fn = fn, .arg = arg};
     pthread_mutex_init(&w->mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init_monotonic(&w->wake);
     int err = pthread_create(&w->thread, NULL, worker_main, w);
     if (err != 0) {
         log_error(NULL, "%s: cannot start its thread (error %d)", name, err);
