@@ -6,9 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "clock.h"
 #include "listen_watch.h"
 #include "worker.h"
+
+#include <nng/supplemental/util/platform.h>
+
+/* How often a probe looks at the listener's counters while it waits. */
+#define SOCKET_SIDE_POLL_MS 20
 
 /* The SP header a REQ peer sends first (nng's sp/transport framing). */
 static const uint8_t sp_req_header[8] = {0x00, 'S', 'P', 0x00, 0x00, 0x30, 0x00, 0x00};
@@ -21,11 +27,7 @@ static int dialable_url(const char *url, char *out, size_t len)
     host = host != NULL ? host + 3 : url;
     const char *port = strrchr(host, ':');
     size_t host_len = port != NULL ? (size_t)(port - host) : strlen(host);
-    const char *loopback = NULL;
-    if (host_len == 0 || (host_len == 7 && strncmp(host, "0.0.0.0", 7) == 0))
-        loopback = "127.0.0.1";
-    else if (host_len == 4 && strncmp(host, "[::]", 4) == 0)
-        loopback = "[::1]";
+    const char *loopback = addr_wildcard_loopback(host, host_len);
     int n = loopback == NULL ? snprintf(out, len, "%s", url)
                              : snprintf(out, len, "%.*s%s%s", (int)(host - url), url, loopback,
                                         port ? port : "");
@@ -137,7 +139,52 @@ static int transfer(nng_stream *s, probe_op *op, uint8_t *buf, size_t len, int s
     return 0;
 }
 
-listen_probe_result listen_probe(const char *url, nng_tls_config *tls, int timeout_ms)
+/* Connections the socket's side of listener has taken up, accepted or
+ * failed: the sum of its nng counters, or -1 when nng keeps none. */
+static int64_t socket_side_events(nng_listener listener)
+{
+    nng_stat *all = NULL;
+    if (nng_listener_id(listener) <= 0 || nng_stats_get(&all) != 0)
+        return -1;
+    int64_t n = -1;
+    nng_stat *mine = nng_stat_find_listener(all, listener);
+    for (nng_stat *c = mine != NULL ? nng_stat_child(mine) : NULL; c != NULL;
+         c = nng_stat_next(c)) {
+        /* "pipes" counts open connections, which fall as well as rise. */
+        if (nng_stat_type(c) == NNG_STAT_COUNTER && strcmp(nng_stat_name(c), "pipes") != 0)
+            n = (n < 0 ? 0 : n) + (int64_t)nng_stat_value(c);
+    }
+    nng_stats_free(all);
+    return n;
+}
+
+/* Whether the socket's side of listener takes up connections: it counts
+ * more than *seen within timeout_ms; *seen is then the new count. Every
+ * probe that reached the transport is such a connection (taken up, or
+ * failed on the probe's certificate) while the accept loop runs, though nng
+ * may count a failure only when the next connection comes, a round later;
+ * once nng 1.5.2 has ended the loop, the transport still negotiates and the
+ * count stands still for good. */
+static int socket_side_moved(nng_listener listener, int64_t *seen, int timeout_ms)
+{
+    struct timespec until = clock_after(CLOCK_MONOTONIC, timeout_ms);
+    for (;;) {
+        int64_t events = socket_side_events(listener);
+        if (events > *seen) {
+            *seen = events;
+            return 1;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > until.tv_sec ||
+            (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
+            return 0;
+        nng_msleep(SOCKET_SIDE_POLL_MS);
+    }
+}
+
+listen_probe_result listen_probe(const char *url, nng_tls_config *tls, nng_listener listener,
+                                 int64_t *seen, int timeout_ms)
 {
     char target[512];
     nng_stream_dialer *dialer = NULL;
@@ -155,6 +202,8 @@ listen_probe_result listen_probe(const char *url, nng_tls_config *tls, int timeo
     }
     int rv = tls != NULL ? nng_stream_dialer_set_ptr(dialer, NNG_OPT_TLS_CONFIG, tls) : 0;
     listen_probe_result result = LISTEN_PROBE_ANSWERED;
+    if (*seen < 0)
+        *seen = socket_side_events(listener);
     if (rv == 0) {
         nng_stream_dialer_dial(dialer, op.aio);
         rv = op_wait(&op, timeout_ms, stop_dialer, dialer);
@@ -175,15 +224,21 @@ listen_probe_result listen_probe(const char *url, nng_tls_config *tls, int timeo
     op_fini(&op);
     nng_stream_dialer_close(dialer);
     nng_stream_dialer_free(dialer);
+    if (result == LISTEN_PROBE_ANSWERED && *seen >= 0 &&
+        !socket_side_moved(listener, seen, timeout_ms))
+        result = LISTEN_PROBE_MISSED;
     return result;
 }
 
 struct listen_watch {
     worker *worker;
     listen_target targets[RPC_WATCH_MAX_TARGETS];
-    int misses[RPC_WATCH_MAX_TARGETS]; /* touched by the worker's rounds only */
+    /* Touched by the worker's rounds only: */
+    int misses[RPC_WATCH_MAX_TARGETS];
+    int64_t seen[RPC_WATCH_MAX_TARGETS]; /* -1: not yet read from this listener */
     size_t n;
     listen_watch_timing timing;
+    listen_current_fn current;
     listen_replace_fn replace;
     void *arg;
 };
@@ -194,11 +249,13 @@ static void watch_round(void *arg)
     listen_watch *w = arg;
     for (size_t i = 0; i < w->n; i++) {
         listen_probe_result r =
-            listen_probe(w->targets[i].url, w->targets[i].tls, w->timing.timeout_ms);
+            listen_probe(w->targets[i].url, w->targets[i].tls, w->current(w->arg, i), &w->seen[i],
+                         w->timing.timeout_ms);
         w->misses[i] = r == LISTEN_PROBE_MISSED ? w->misses[i] + 1 : 0;
         if (w->misses[i] >= w->timing.strikes) {
             w->misses[i] = 0;
             w->replace(w->arg, i);
+            w->seen[i] = -1;
         }
     }
 }
@@ -211,7 +268,7 @@ static void free_targets(const listen_target *targets, size_t n)
 }
 
 listen_watch *listen_watch_start(const listen_target *targets, size_t n, listen_watch_timing timing,
-                                 listen_replace_fn replace, void *arg)
+                                 listen_current_fn current, listen_replace_fn replace, void *arg)
 {
     listen_watch *w = n <= RPC_WATCH_MAX_TARGETS ? calloc(1, sizeof *w) : NULL;
     if (w == NULL) {
@@ -220,7 +277,10 @@ listen_watch *listen_watch_start(const listen_target *targets, size_t n, listen_
     }
     memcpy(w->targets, targets, n * sizeof *targets);
     w->n = n;
+    for (size_t i = 0; i < n; i++)
+        w->seen[i] = -1;
     w->timing = timing;
+    w->current = current;
     w->replace = replace;
     w->arg = arg;
     w->worker =

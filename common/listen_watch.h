@@ -9,19 +9,25 @@
  * open and the connections it has keep working. Seen in CI: svc-users
  * answered no new caller for three minutes, until it was restarted.
  *
- * The watch connects to each listener every interval as a client would and
- * waits up to a timeout for it to answer: its SP header, or any TLS answer,
- * a refusal of the probe's certificate included (the probe presents this
- * process's own, which its own listeners do not trust). A connection the
- * listener never takes up, or a refused one, is a miss; after `strikes`
- * misses in a row the watch calls replace for that listener. A refused
- * certificate is an error nng 1.5.2 recovers from; a probe that gets
- * through sends its own SP header before it closes, so the listener sees a
- * complete negotiation and a close after it, never a close during it. */
+ * Such a listener still answers on the wire: nng's transport goes on taking
+ * connections, completing TLS and the SP header exchange, and holds them for
+ * a socket that never takes them. So the watch asks the socket's side too.
+ * Every interval it connects to each listener as a client would (presenting
+ * this process's own certificate, which its own listeners do not trust) and
+ * then waits up to a timeout for the listener's nng counters (connections
+ * accepted, and failed: a refused certificate among them) to pass what the
+ * last probe saw. A
+ * connection refused or never taken up, or counters that stand still, is a
+ * miss; after `strikes` misses in a row the watch calls replace for that
+ * listener. A refused certificate is an error nng 1.5.2 recovers from; a
+ * probe that gets through sends its own SP header before it closes, so the
+ * listener sees a complete negotiation and a close after it, never a close
+ * during it. */
 #ifndef RCYCLE_LISTEN_WATCH_H
 #define RCYCLE_LISTEN_WATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <nng/nng.h>
 #include <nng/supplemental/tls/tls.h>
@@ -30,10 +36,15 @@ typedef enum { LISTEN_PROBE_ANSWERED, LISTEN_PROBE_MISSED } listen_probe_result;
 
 /* One probe of the listener at url, as it was given to listen on (a
  * wildcard host, 0.0.0.0 or [::], is probed on loopback); tls is a client
- * configuration for tls+tcp:// and NULL for the other schemes. Each of its
- * steps (connect, send its header, read the listener's) waits at most
- * timeout_ms. */
-listen_probe_result listen_probe(const char *url, nng_tls_config *tls, int timeout_ms);
+ * configuration for tls+tcp:// and NULL for the other schemes. listener is
+ * the socket's side of it, whose counters must move, or
+ * NNG_LISTENER_INITIALIZER for one that is not this process's (then only
+ * the wire is asked). *seen is the counters' sum the last probe of this
+ * listener saw, which they must pass, and is updated; -1 to read it now.
+ * Each of its steps (connect, send its header, read the listener's, see the
+ * counters move) waits at most timeout_ms. */
+listen_probe_result listen_probe(const char *url, nng_tls_config *tls, nng_listener listener,
+                                 int64_t *seen, int timeout_ms);
 
 #define RPC_WATCH_MAX_TARGETS 4
 
@@ -48,11 +59,17 @@ typedef struct listen_watch_timing {
     int strikes;
 } listen_watch_timing;
 
-/* The RPC servers' watch: a probe every 5 s, answered within 3 s; three
- * misses in a row, some 15 s of deafness, and the listener is replaced. A
- * live listener answers a probe in milliseconds, even under the sanitizers
- * on a loaded machine. */
-#define LISTEN_WATCH_TIMING ((listen_watch_timing){5000, 3000, 3})
+/* The RPC servers' watch: a probe every second, answered within one; two
+ * misses in a row, some 2-3 s of deafness, and the listener is replaced, so
+ * that a caller's request, which waits up to its deadline for a connection,
+ * is served late rather than failed. A live listener answers a probe in
+ * milliseconds, even under the sanitizers on a loaded machine; a replaced
+ * live one costs its callers a redial and a resend, no failure. A probe is
+ * one TLS handshake, a few hundred microseconds of CPU. */
+#define LISTEN_WATCH_TIMING ((listen_watch_timing){1000, 1000, 2})
+
+/* Called on the watch's thread: the socket's side of target i now. */
+typedef nng_listener (*listen_current_fn)(void *arg, size_t i);
 
 /* Called on the watch's thread for target i, found deaf; the watch probes
  * it again from the next round on. */
@@ -64,7 +81,7 @@ typedef struct listen_watch listen_watch;
  * periodic worker (worker.h). Returns NULL when it cannot start; then the
  * tls configurations are freed at once, else by listen_watch_stop. */
 listen_watch *listen_watch_start(const listen_target *targets, size_t n, listen_watch_timing timing,
-                                 listen_replace_fn replace, void *arg);
+                                 listen_current_fn current, listen_replace_fn replace, void *arg);
 /* Stops the worker (after the round in progress) and frees the watch and
  * its tls configurations; NULL is a no-op. */
 void listen_watch_stop(listen_watch *w);

@@ -434,6 +434,16 @@ static rc_status listen_on(rpc_server *s, const rpc_listen *l)
     return RC_OK;
 }
 
+/* A listen_current_fn: listener i as it is now. */
+static nng_listener current_listener(void *arg, size_t i)
+{
+    rpc_server *s = arg;
+    pthread_mutex_lock(&s->listeners_lock);
+    nng_listener l = s->listeners[i];
+    pthread_mutex_unlock(&s->listeners_lock);
+    return l;
+}
+
 /* A listen_replace_fn: closes listener i, which stopped accepting, and
  * listens again on its address. Its connections close with it and their
  * callers redial. When the address cannot be had again, the slot keeps the
@@ -441,9 +451,7 @@ static rc_status listen_on(rpc_server *s, const rpc_listen *l)
 static void replace_listener(void *arg, size_t i)
 {
     rpc_server *s = arg;
-    pthread_mutex_lock(&s->listeners_lock);
-    nng_listener old = s->listeners[i];
-    pthread_mutex_unlock(&s->listeners_lock);
+    nng_listener old = current_listener(s, i);
     log_warn(NULL, "listener on %s stopped accepting connections: listening again",
              s->listens[i].url);
     nng_listener_close(old);
@@ -483,7 +491,8 @@ static rc_status watch_listeners(rpc_server *s)
             return RC_INVALID_ARGUMENT;
         }
     }
-    s->watch = listen_watch_start(targets, s->nlisteners, LISTEN_WATCH_TIMING, replace_listener, s);
+    s->watch = listen_watch_start(targets, s->nlisteners, LISTEN_WATCH_TIMING, current_listener,
+                                  replace_listener, s);
     return s->watch != NULL ? RC_OK : RC_INTERNAL;
 }
 

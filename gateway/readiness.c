@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "admin.h"
 #include "gateway.h"
 #include "metrics.h"
@@ -77,11 +78,10 @@ rpc_client *gw_service_client(const gateway *gw, int index)
 static int listener_accepts(const gateway *gw)
 {
     const char *host = gw->bind_host;
+    const char *loopback = addr_wildcard_loopback(host, strlen(host));
+    if (loopback != NULL)
+        host = loopback;
     int port = gw->port;
-    if (strcmp(host, "0.0.0.0") == 0)
-        host = "127.0.0.1";
-    else if (strcmp(host, "::") == 0)
-        host = "::1";
     char service[8];
     snprintf(service, sizeof service, "%d", port);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
