@@ -10,7 +10,7 @@ FAILED=0
 banner() { printf '\n===== %s =====\n' "$*"; }
 
 WHY_LINES=()
-STEP_LOG=${TMPDIR:-/tmp}/rcycle-step.$$.log # the running step's output; print_steps removes it
+STEP_LOGS=$(mktemp -d) # each step's output, for why_failed; print_steps removes it
 
 # why_failed LOG: a few lines of a failed step's output (LOG) that say why,
 # for the end of the run, where CI shows them: each failing test of a node
@@ -29,18 +29,20 @@ why_failed() {
 # step NAME CMD...: runs CMD, records PASS or FAIL with its duration; a
 # failure keeps why_failed's lines for print_steps.
 step() {
-  local name=$1 start=$SECONDS rc=0
+  local name=$1 start=$SECONDS rc=0 log=$STEP_LOGS/$((PASSED + FAILED)).log
   shift
   banner "$name"
-  "$@" > >(tee "$STEP_LOG") 2>&1 || rc=$?
-  wait $! 2>/dev/null || true
+  # Not waited for: a process the step leaves running (a stack) may hold the
+  # pipe open. tee is a moment behind at most, hence the pause on failure.
+  "$@" > >(tee "$log") 2>&1 || rc=$?
   if ((rc == 0)); then
     PASSED=$((PASSED + 1))
     STEP_LINES+=("PASS  $name ($((SECONDS - start)) s)")
   else
     FAILED=$((FAILED + 1))
     STEP_LINES+=("FAIL  $name ($((SECONDS - start)) s, exit $rc)")
-    mapfile -t -O "${#WHY_LINES[@]}" WHY_LINES < <(echo "$name:"; why_failed "$STEP_LOG")
+    sleep 0.5
+    mapfile -t -O "${#WHY_LINES[@]}" WHY_LINES < <(echo "$name:"; why_failed "$log")
   fi
   return $rc
 }
@@ -56,6 +58,6 @@ print_steps() {
     echo "why:"
     printf '%s\n' "${WHY_LINES[@]:0:16}"
   fi
-  rm -f "$STEP_LOG"
+  rm -rf "$STEP_LOGS"
   echo "$PASSED passed, $FAILED failed"
 }
