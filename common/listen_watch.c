@@ -167,17 +167,14 @@ static int64_t socket_side_events(nng_listener listener)
  * count stands still for good. */
 static int socket_side_moved(nng_listener listener, int64_t *seen, int timeout_ms)
 {
-    struct timespec until = clock_after(CLOCK_MONOTONIC, timeout_ms);
+    nng_time until = nng_clock() + (nng_time)timeout_ms;
     for (;;) {
         int64_t events = socket_side_events(listener);
         if (events > *seen) {
             *seen = events;
             return 1;
         }
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec > until.tv_sec ||
-            (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
+        if (nng_clock() >= until)
             return 0;
         nng_msleep(SOCKET_SIDE_POLL_MS);
     }
