@@ -29,6 +29,7 @@
 #include <nng/supplemental/tls/tls.h>
 
 #include "listen_watch.h"
+#include "rpc_tls.h"
 
 #define PROBE_TIMEOUT_MS 300
 
@@ -120,37 +121,35 @@ static void a_closed_port_is_a_miss(void **state)
 }
 
 /* The link certificates of scripts/certs.sh in a new directory, written
- * into dir. Each KIND.pem there holds KIND's certificate and key. */
+ * into dir. */
 static void make_certs(char *dir, size_t len)
 {
     snprintf(dir, len, "/tmp/rcycle-listen-watch-XXXXXX");
     assert_non_null(mkdtemp(dir));
     char cmd[512];
-    snprintf(cmd, sizeof cmd,
-             "%s/scripts/certs.sh make %s >/dev/null 2>&1 && cd %s && "
-             "cat gateway.crt gateway.key > gateway.pem && "
-             "cat svc-listings.crt svc-listings.key > svc-listings.pem",
-             RCYCLE_SOURCE_DIR, dir, dir);
+    snprintf(cmd, sizeof cmd, "%s/scripts/certs.sh make %s >/dev/null 2>&1", RCYCLE_SOURCE_DIR,
+             dir);
     assert_int_equal(system(cmd), 0);
 }
 
-/* A TLS configuration presenting KIND's certificate from dir; a server
- * requires a peer issued by trusted's issuer, a client checks nothing. */
+/* The TLS configuration rpc_tls_config makes for a process of kind with the
+ * certificates in dir, trusting the issuer of trusted; a client's, as the
+ * watch's probe and the test's callers use it, checks nothing of its peer. */
 static nng_tls_config *tls_of(const char *dir, const char *kind, nng_tls_mode mode,
                               const char *trusted)
 {
-    nng_tls_config *cfg;
     char path[256];
-    assert_int_equal(nng_tls_config_alloc(&cfg, mode), 0);
-    snprintf(path, sizeof path, "%s/%s.pem", dir, kind);
-    assert_int_equal(nng_tls_config_cert_key_file(cfg, path, NULL), 0);
-    if (trusted != NULL) {
-        snprintf(path, sizeof path, "%s/trust/%s.pem", dir, trusted);
-        assert_int_equal(nng_tls_config_ca_file(cfg, path), 0);
-    }
-    assert_int_equal(nng_tls_config_auth_mode(cfg, trusted ? NNG_TLS_AUTH_MODE_REQUIRED
-                                                           : NNG_TLS_AUTH_MODE_NONE),
-                     0);
+    snprintf(path, sizeof path, "%s/%s.crt", dir, kind);
+    assert_int_equal(setenv(RPC_TLS_CERT_VAR, path, 1), 0);
+    snprintf(path, sizeof path, "%s/%s.key", dir, kind);
+    assert_int_equal(setenv(RPC_TLS_KEY_VAR, path, 1), 0);
+    snprintf(path, sizeof path, "%s/trust/%s.pem", dir, trusted);
+    assert_int_equal(setenv("RCYCLE_TEST_TRUST", path, 1), 0);
+    nng_tls_config *cfg = NULL;
+    assert_int_equal(rpc_tls_config("tls+tcp://127.0.0.1:1", mode, "RCYCLE_TEST_TRUST", &cfg),
+                     RC_OK);
+    if (mode == NNG_TLS_MODE_CLIENT)
+        assert_int_equal(nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_NONE), 0);
     return cfg;
 }
 
@@ -163,7 +162,7 @@ static nng_tls_config *tls_of(const char *dir, const char *kind, nng_tls_mode mo
  * not survive a fork. */
 static int caller_main(const char *what, const char *url, const char *dir, int n)
 {
-    nng_tls_config *tls = tls_of(dir, "gateway", NNG_TLS_MODE_CLIENT, NULL);
+    nng_tls_config *tls = tls_of(dir, "gateway", NNG_TLS_MODE_CLIENT, "svc-listings");
     for (int i = 0; i < n; i++) {
         nng_socket req;
         nng_dialer d;
@@ -239,7 +238,7 @@ static void a_listener_whose_accept_loop_ended_is_a_miss(void **state)
     make_certs(dir, sizeof dir);
     /* As svc-listings listens for the gateway, and probes itself. */
     nng_tls_config *server = tls_of(dir, "svc-listings", NNG_TLS_MODE_SERVER, "gateway");
-    nng_tls_config *probe = tls_of(dir, "svc-listings", NNG_TLS_MODE_CLIENT, NULL);
+    nng_tls_config *probe = tls_of(dir, "svc-listings", NNG_TLS_MODE_CLIENT, "svc-listings");
     int port;
     close(raw_socket(0, &port));
     char url[64];
