@@ -93,6 +93,10 @@ rm -rf "$root/usr/share/postgresql/15/man"
 mkdir -p "$root/usr/share/zoneinfo"
 (cd /usr/share/zoneinfo && tar -c --exclude=./right --exclude=./posix . | tar -C "$root/usr/share/zoneinfo" -x)
 install -m 0755 /usr/local/bin/rcycle-pg "$root/usr/bin/rcycle-pg"
+# The clusters' character classes (initdb --lc-ctype=C.UTF-8: lower() and
+# the search index on non-ASCII text): glibc loads them from here.
+mkdir -p "$root/usr/lib/locale"
+cp -a /usr/lib/locale/C.utf8 "$root/usr/lib/locale/"
 # initdb runs `postgres -V` and the bootstrap backend through popen(): /bin/sh.
 cp -L /usr/bin/dash "$root/usr/bin/dash"
 ln -sfn dash "$root/usr/bin/sh"

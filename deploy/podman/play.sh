@@ -371,7 +371,7 @@ show_containers() {
   local c
   note "containers after the failure:"
   podman ps -a --format '{{.Names}} {{.Status}}' >&2 || true
-  for c in $(podman ps -a --format '{{.Names}}' | grep -E -- '-(gateway|svc-users|svc-listings|svc-claims)$'); do
+  for c in $(podman ps -a --format '{{.Names}}' | grep -E -- '-(postgres|migrate|passwords|gateway|svc-users|svc-listings|svc-claims)$'); do
     note "last log lines of $c:"
     podman logs --tail 20 "$c" >&2 2>&1 || true
   done
