@@ -38,6 +38,14 @@
 #define RPC_MAX_CALLER_TEXT  1024
 /* How long a request may wait for a database connection at most. */
 #define RPC_DB_WAIT_MS 2000
+/* How long a worker waits for a connection to take its reply. nng sends one
+ * reply at a time per connection and queues the rest, and a send has no
+ * deadline of its own, so one connection whose send never ends (a peer that
+ * stops reading; in the soak, a connection of the gateway's after
+ * svc-listings was stopped and resumed) would hold every worker in turn and
+ * leave the service deaf for good. A reply is taken in microseconds; its
+ * caller waits five seconds at most. */
+#define RPC_REPLY_WAIT_MS 2000
 
 struct rpc_server {
     nng_socket sock;
@@ -206,36 +214,6 @@ static void dispatch(rpc_server *s, const ProtobufCMethodDescriptor *method, rpc
     protobuf_c_message_free_unpacked(input, &budget.allocator);
 }
 
-void rpc_reply_rows(rpc_reply *reply, ProtobufCMessage *msg, const PGresult *res, size_t item_size,
-                    db_row_fill fill)
-{
-    const ProtobufCFieldDescriptor *field = pb_list_field(msg->descriptor);
-    /* A reply type without a list is a programmer error, not bad input. */
-    if (field == NULL)
-        abort();
-    db_rows rows;
-    if (db_map_rows(res, item_size, fill, &rows) != RC_OK) {
-        rpc_reply_db_error(reply, RC_INTERNAL);
-        return;
-    }
-    pb_set_messages(msg, field, rows.n, rows.ptrs);
-    rpc_reply_ok(reply, msg);
-    pb_set_messages(msg, field, 0, NULL);
-    db_rows_free(&rows);
-}
-
-void rpc_reply_query(const rpc_request *req, const db_stmt *stmt, const char *const *params,
-                     ProtobufCMessage *msg, size_t item_size, db_row_fill fill, rpc_reply *reply)
-{
-    PGresult *res = NULL;
-    rc_status st = db_exec(req->db, stmt, params, req->request_id, &res);
-    if (st == RC_OK)
-        rpc_reply_rows(reply, msg, res, item_size, fill);
-    else
-        rpc_reply_db_error(reply, st);
-    PQclear(res);
-}
-
 static nng_msg *encode_reply(const rpc_reply *reply)
 {
     Rcycle__Reply out = RCYCLE__REPLY__INIT;
@@ -344,6 +322,15 @@ static nng_msg *serve_message(rpc_server *s, nng_msg *in)
     return out;
 }
 
+/* Closes a connection that took no reply for RPC_REPLY_WAIT_MS, which fails
+ * the replies queued behind the one it holds, so that their workers serve
+ * others; its caller redials. */
+static void drop_stalled(nng_pipe pipe)
+{
+    log_warn(NULL, "an RPC connection took no reply for %d ms: closing it", RPC_REPLY_WAIT_MS);
+    nng_pipe_close(pipe);
+}
+
 static void *worker_main(void *arg)
 {
     rpc_server *s = arg;
@@ -370,11 +357,15 @@ static void *worker_main(void *arg)
         nng_msg_free(in);
         if (out != NULL) {
             nng_aio_set_msg(aio, out);
+            nng_aio_set_timeout(aio, RPC_REPLY_WAIT_MS);
             nng_ctx_send(ctx, aio);
             nng_aio_wait(aio);
+            nng_aio_set_timeout(aio, NNG_DURATION_INFINITE);
             rv = nng_aio_result(aio);
             if (rv != 0)
                 nng_msg_free(out);
+            if (rv == NNG_ETIMEDOUT)
+                drop_stalled(pipe);
         }
         pipe_ager_idle(s->ager, pipe);
         if (rv == NNG_ECLOSED)
