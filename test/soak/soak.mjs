@@ -15,7 +15,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { ALICE, BOB, JANE, RUN_DIR, STACK_SH, login, setting, sleep } from '../integration/lib.mjs';
+import { ADMIN_URLS, ALICE, BOB, JANE, RUN_DIR, STACK_SH, login, setting, sleep } from '../integration/lib.mjs';
 import { SERIALS, invariantViolations } from '../integration/fixtures.mjs';
 
 const GATEWAY = setting('GATEWAY_URL', 'http://127.0.0.1:3000');
@@ -147,6 +147,32 @@ const faults = [
   }],
 ];
 
+// After a failure, the RPC side of each service on one line (CI shows the
+// last lines of the output): connections open, listeners the watch
+// replaced, connections closed for a reply they did not take; then the last
+// warning of the service with the most connections.
+async function rpcState() {
+  const rows = [];
+  for (const name of ['svc-users', 'svc-listings', 'svc-claims']) {
+    let metrics = '';
+    try {
+      metrics = await (await fetch(`${ADMIN_URLS[name]}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+    } catch { /* a process that does not answer shows as '?' */ }
+    const value = (m) => metrics.match(new RegExp(`^${m} (\\S+)$`, 'm'))?.[1] ?? '?';
+    let log = '';
+    try { log = readFileSync(path.join(RUN_DIR, `${name}.log`), 'utf8'); } catch { /* none yet */ }
+    const warnings = log.split('\n').filter((l) => l.includes('"level":"warn"'));
+    rows.push({
+      name: name.slice(4),
+      connections: value('rcycle_rpc_server_connections'),
+      state: `${value('rcycle_rpc_server_connections')}/${value('rcycle_rpc_server_listeners_replaced')}/${log.split('took no reply').length - 1}`,
+      lastWarning: warnings.length ? (JSON.parse(warnings[warnings.length - 1]).msg ?? '') : 'none',
+    });
+  }
+  const busiest = [...rows].sort((a, b) => Number(b.connections) - Number(a.connections))[0];
+  return `rpc conns/replaced/unread: ${rows.map((r) => `${r.name} ${r.state}`).join(' ')}; ${busiest.name} warned: ${busiest.lastWarning}`;
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -235,6 +261,7 @@ async function main() {
   for (const l of lost) console.log(`LOST ${l}`);
   for (const v of violations) console.log(`VIOLATION ${v}`);
   const ok = slow === 0 && lost.length === 0 && violations.length === 0 && !faultLog.some((f) => f.includes('FAILED'));
+  if (!ok) console.log(await rpcState());
   console.log(ok ? '\nsoak: 1 passed, 0 failed' : '\nsoak: 0 passed, 1 failed');
   process.exit(ok ? 0 : 1);
 }
