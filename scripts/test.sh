@@ -334,16 +334,39 @@ do_stack_stop() {
 }
 
 # Fails on any sanitizer report: a log_path file, or a report in a process log.
+# nng_cycles_only REPORT: whether a LeakSanitizer report holds nothing but
+# indirect leaks of memory libnng allocated itself (the first frame past the
+# allocator is in libnng.so). Such a report is a cycle of nng's own objects
+# that nothing points to any more: libnng 1.5.2 loses a TLS connection whose
+# peer went away mid-handshake this way, with the listener or dialer it
+# references (test/lsan.supp names the cases it can; these allocations run
+# on nng's own threads, whose stripped frames no suppression can name). Any
+# memory R-Cycle loses, nng's messages included, is a direct leak, and any
+# other sanitizer report counts.
+nng_cycles_only() {
+  awk '
+    /ERROR: LeakSanitizer/ { lsan = 1; next }
+    /^(Direct|Indirect) leak of/ { leaks++; if ($1 == "Direct") other = 1; want = 1; next }
+    want && /^ *#1 / { if ($0 !~ /libnng\.so/) other = 1; want = 0; next }
+    /ERROR: (AddressSanitizer|UndefinedBehaviorSanitizer)|runtime error:/ { other = 1 }
+    END { exit !(lsan && leaks > 0 && !other) }
+  ' "$1"
+}
+
 do_sanitizer_check() {
   local run_dir=$TEST_DATA/asan/run found=0 f
   local pid owner
   for f in "$run_dir"/asan.* "$run_dir"/ubsan.*; do
     [[ -e $f ]] || continue
-    found=1
     # Whose report: stack.sh writes "=== pid N ===" into a process's log at start.
     pid=${f##*.}
     owner=$(grep -l -x "=== pid $pid ===" "$run_dir"/*.log 2>/dev/null | head -n 1 || true)
     owner=${owner##*/}
+    if nng_cycles_only "$f"; then
+      echo "----- $f (${owner%.log}${owner:+, }pid $pid): only libnng's own unreachable objects ($(grep -c '^Indirect leak of' "$f") indirect leaks), not counted -----"
+      continue
+    fi
+    found=1
     echo "----- $f (${owner%.log}${owner:+, }pid $pid) -----"
     head -n 60 "$f"
   done
