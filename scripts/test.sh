@@ -333,7 +333,6 @@ do_stack_stop() {
   stop_current_stack
 }
 
-# Fails on any sanitizer report: a log_path file, or a report in a process log.
 # nng_cycles_only REPORT: whether a LeakSanitizer report holds nothing but
 # indirect leaks of memory libnng allocated itself (the first frame past the
 # allocator is in libnng.so). Such a report is a cycle of nng's own objects
@@ -353,6 +352,7 @@ nng_cycles_only() {
   ' "$1"
 }
 
+# Fails on any sanitizer report: a log_path file, or a report in a process log.
 do_sanitizer_check() {
   local run_dir=$TEST_DATA/asan/run found=0 f
   local pid owner
