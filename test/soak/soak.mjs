@@ -162,10 +162,11 @@ async function rpcState() {
     let log = '';
     try { log = readFileSync(path.join(RUN_DIR, `${name}.log`), 'utf8'); } catch { /* none yet */ }
     const warnings = log.split('\n').filter((l) => l.includes('"level":"warn"'));
+    const connections = value('rcycle_rpc_server_connections');
     rows.push({
       name: name.slice(4),
-      connections: value('rcycle_rpc_server_connections'),
-      state: `${value('rcycle_rpc_server_connections')}/${value('rcycle_rpc_server_listeners_replaced')}/${log.split('took no reply').length - 1}`,
+      connections,
+      state: `${connections}/${value('rcycle_rpc_server_listeners_replaced')}/${log.split('took no reply').length - 1}`,
       lastWarning: warnings.length ? (JSON.parse(warnings[warnings.length - 1]).msg ?? '') : 'none',
     });
   }
